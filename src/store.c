@@ -13,8 +13,6 @@
  * The schema lives in migrations[] below.  Entry N brings user_version
  * N-1 to N; entries are never edited once released, only appended.
  */
-#include "config.h"
-
 #include <sys/stat.h>
 
 #include <errno.h>

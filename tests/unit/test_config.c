@@ -12,11 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/*
- * autoconf's generated header is also named config.h and comes first on
- * the include path when compiling tests, so name ours by its location.
- */
-#include "../../src/config.h"
+#include "config.h"
 #include "check.h"
 
 static char	 tmpdir[] = "/tmp/test_config.XXXXXX";

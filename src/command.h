@@ -1,0 +1,33 @@
+/*
+ * command: the SSH exec commands (ls, attach, kill, rename, ...).
+ *
+ * Each command is one entry in a table: its name, usage, option table
+ * and function, in the manner of tmux's cmd-*.c.  A command writes what
+ * it has to say into out and err and sets the exit status; "attach"
+ * instead names the session the channel should become the owner of.
+ */
+#ifndef TANDEM_COMMAND_H
+#define TANDEM_COMMAND_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+struct server;
+struct session;
+
+struct cmd_ctx {
+	struct server	*srv;
+	int64_t		 user_id;
+	const char	*user;
+	int		 admin;
+	int		 has_pty;
+	struct buf	 out;
+	struct buf	 err;
+	int		 status;
+	struct session	*attach;	/* set by "attach" */
+};
+
+void	 command_run(struct cmd_ctx *, const char *, size_t);
+
+#endif

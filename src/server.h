@@ -1,0 +1,64 @@
+/*
+ * server: the daemon's one event loop and what hangs off it.
+ *
+ * tandemd is a single process with a single libuv loop (DESIGN.md,
+ * "Architecture"): the SSH listener, every SSH connection, every PTY,
+ * every timer and the signals are handles on that loop, and nothing on it
+ * blocks.  The server owns the lists of connections and sessions, the
+ * store, and the counters the operator sees in the log.
+ */
+#ifndef TANDEM_SERVER_H
+#define TANDEM_SERVER_H
+
+#include "compat.h"
+
+#include <stdint.h>
+
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+#include <uv.h>
+
+#include "datadir.h"
+
+struct config;
+struct conn;
+struct session;
+struct store;
+
+TAILQ_HEAD(conn_list, conn);
+TAILQ_HEAD(session_list, session);
+
+struct server_stats {
+	uint64_t	 connections;
+	uint64_t	 logins;
+	uint64_t	 auth_failures;
+	uint64_t	 grace_timeouts;
+	uint64_t	 sessions_started;
+};
+
+struct server {
+	uv_loop_t		*loop;
+	const struct config	*cfg;
+	struct datadir		 dd;
+	struct store		*store;
+
+	ssh_bind		 bind;
+	int			 listen_fd;
+	uv_poll_t		 listen_poll;
+	char			 listen_addr[80];
+
+	uv_signal_t		 sig_term, sig_int, sig_hup, sig_chld;
+	struct conn_list	 conns;
+	struct session_list	 sessions;
+	struct server_stats	 stats;
+	int			 stopping;
+};
+
+int		 server_start(struct server *, uv_loop_t *,
+		    const struct config *, char *, size_t);
+void		 server_stop(struct server *, const char *);
+void		 server_free(struct server *);
+struct session	*server_session_find(struct server *, const char *);
+int		 server_session_count(struct server *, int64_t);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * session: one PTY, the program running in it, and the screen model fed
+ * from it.  A session is owned by one user and outlives its clients: when
+ * the owner's connection goes away the program keeps running
+ * ("disconnected") until the owner attaches again or the program exits.
+ *
+ * Clients are the transports attached to a session (today an SSH
+ * channel).  The session talks to them only through struct client_ops,
+ * so that the byte path stays readable: PTY -> session -> client.
+ * The owner client receives the raw PTY stream; a re-attaching owner
+ * first gets a repaint rendered from the screen model.
+ */
+#ifndef TANDEM_SESSION_H
+#define TANDEM_SESSION_H
+
+#include "compat.h"
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "buf.h"
+#include "store.h"
+
+struct server;
+struct screen;
+struct session;
+
+/* Stop reading the PTY while the owner has this much queued, resume below
+ * the low mark: the program's write() then blocks, as on a slow tty. */
+#define SESSION_OWNER_HIGH	(1024 * 1024)
+#define SESSION_OWNER_LOW	(256 * 1024)
+#define SESSION_INPUT_MAX	(8 * 1024 * 1024)
+
+struct client_ops {
+	/* Queue bytes for the client; -1 if it cannot take them. */
+	int	 (*write)(void *, const char *, size_t);
+	/* Bytes queued and not yet sent. */
+	size_t	 (*queued)(void *);
+	/* The session ended: wstatus is a waitpid() status. */
+	void	 (*ended)(void *, int);
+	/* The client was detached by the session (why: a message). */
+	void	 (*detached)(void *, const char *);
+};
+
+struct client {
+	const struct client_ops	*ops;
+	void			*ctx;
+	struct session		*session;
+	char			 address[64];
+	int			 rows, cols;
+};
+
+struct session_params {
+	int64_t		 owner_id;
+	const char	*owner;
+	int		 rows, cols;
+	const char	*term;
+	char *const	*env;		/* extra "NAME=value" from the client */
+	const char	*client_address;
+	const char	*auth_method;
+};
+
+struct session {
+	TAILQ_ENTRY(session)	 entry;
+	struct server		*srv;
+	char			 id[37];
+	int64_t			 owner_id;
+	char			 owner[33];
+	enum session_state	 state;
+	int			 rows, cols;
+
+	int			 master;
+	pid_t			 pid;
+	uv_poll_t		 poll;
+	int			 poll_events;
+	uv_timer_t		 kill_timer;
+	int			 handles_open;
+
+	struct screen		*screen;
+	struct client		*owner_client;
+	struct buf		 input;		/* waiting for the PTY */
+	int			 paused;	/* not reading: owner is behind */
+	int			 exited;
+	int			 ended;
+};
+
+struct session	*session_new(struct server *, const struct session_params *,
+		    char *, size_t);
+int		 session_attach(struct session *, struct client *, int);
+void		 session_detach(struct session *, struct client *);
+size_t		 session_input(struct session *, const char *, size_t);
+int		 session_resize(struct session *, int, int);
+void		 session_kill(struct session *);
+void		 session_child_exited(struct session *, int);
+void		 session_client_drained(struct session *, struct client *);
+void		 session_shutdown(struct session *);
+
+#endif

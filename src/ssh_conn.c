@@ -1,0 +1,961 @@
+/*
+ * ssh_conn: one SSH connection, its authentication and its channels
+ * (ssh_conn.h).
+ *
+ * Life of a connection: the listener hands over an accepted socket; the
+ * key exchange runs non-blocking; a login grace timer drops clients that
+ * do not authenticate in time, and failed attempts are counted (libssh
+ * has neither LoginGraceTime nor MaxAuthTries).  Once in, each "session"
+ * channel either starts a new tandem session (shell request), runs one
+ * exec command, or attaches to an existing session ("attach").
+ *
+ * libssh callbacks only record requests in struct chan; conn_process(),
+ * run after every ssh_event_dopoll(), acts on them.  It also retries
+ * pending channel output every time, because libssh 0.10 does not report
+ * a reopened window (notes/libraries.md).
+ */
+#include "compat.h"
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include "buf.h"
+#include "cmdline.h"
+#include "command.h"
+#include "config.h"
+#include "log.h"
+#include "screen.h"
+#include "server.h"
+#include "session.h"
+#include "ssh_conn.h"
+#include "store.h"
+#include "util.h"
+
+#define MAX_CHANNELS	10	/* open at once on one connection */
+#define MAX_CHAN_ENV	32
+#define MAX_ENV_VALUE	1024
+#define MAX_TERM	64
+#define WRITE_CHUNK	(64 * 1024)
+
+enum chan_state {
+	CH_IDLE,	/* requests may still come */
+	CH_START_SHELL,	/* shell requested: start a session */
+	CH_START_EXEC,	/* exec requested: run a command */
+	CH_RUNNING,	/* the owner client of a session */
+	CH_CLOSING,	/* flush output, then exit status, EOF, close */
+	CH_DONE,	/* closed from our side */
+};
+
+struct chan {
+	TAILQ_ENTRY(chan)			 entry;
+	struct conn				*conn;
+	ssh_channel				 ch;
+	struct ssh_channel_callbacks_struct	 cb;
+	enum chan_state				 state;
+
+	int		 has_pty;
+	char		 term[MAX_TERM + 1];
+	char		*env[MAX_CHAN_ENV + 1];
+	size_t		 nenv;
+	char		*exec;
+
+	struct client	 client;	/* as a session's owner */
+	struct buf	 early;		/* input sent before the session ran */
+	struct buf	 out;
+	struct buf	 err;
+	int		 exit_kind;	/* 0 none, 1 status, 2 signal */
+	int		 exit_value;
+	int		 peer_closed;
+};
+TAILQ_HEAD(chan_list, chan);
+
+struct conn {
+	TAILQ_ENTRY(conn)			 entry;
+	struct server				*srv;
+	ssh_session				 ssh;
+	ssh_event				 event;
+	int					 fd;	/* our dup, see conn_accept */
+	uv_poll_t				 poll;
+	uv_timer_t				 timer;
+	int					 handles_open;
+	struct ssh_server_callbacks_struct	 scb;
+	char					 addr[64];
+
+	int		 kex_done;
+	int		 authed;
+	int		 auth_failures;
+	char		 user[33];
+	int64_t		 user_id;
+	int		 admin;
+	char		 fingerprint[128];
+	int64_t		 last_read_ms;
+
+	struct chan_list chans;
+	int		 nchans;
+	char		*close_reason;	/* set: tear down after this turn */
+	int		 dead;
+};
+
+static void	 conn_destroy(struct conn *, const char *);
+static void	 conn_process(struct conn *);
+static void	 conn_update_poll(struct conn *);
+static void	 on_conn_io(uv_poll_t *, int, int);
+static void	 on_conn_timer(uv_timer_t *);
+
+/* ---- owner client operations ------------------------------------- */
+
+static void	 chan_flush(struct chan *);
+static void	 chan_settle(struct chan *);
+
+static int
+client_write(void *ctx, const char *p, size_t n)
+{
+	struct chan	*c = ctx;
+
+	if (c->state >= CH_CLOSING || buf_append(&c->out, p, n) != 0)
+		return -1;
+	chan_flush(c);
+	conn_update_poll(c->conn);
+	return 0;
+}
+
+static size_t
+client_queued(void *ctx)
+{
+	struct chan	*c = ctx;
+
+	return buf_used(&c->out);
+}
+
+static void
+client_ended(void *ctx, int wstatus)
+{
+	struct chan	*c = ctx;
+
+	if (WIFSIGNALED(wstatus)) {
+		c->exit_kind = 2;
+		c->exit_value = WTERMSIG(wstatus);
+	} else {
+		c->exit_kind = 1;
+		c->exit_value = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 255;
+	}
+	c->state = CH_CLOSING;
+	chan_settle(c);
+}
+
+static void
+client_detached(void *ctx, const char *why)
+{
+	struct chan	*c = ctx;
+	struct buf	 msg = BUF_INIT;
+
+	screen_render_reset(&msg);
+	buf_printf(&msg, "[detached: %s]\r\n", why);
+	buf_append(&c->out, buf_ptr(&msg), buf_used(&msg));
+	buf_free(&msg);
+	c->exit_kind = 1;
+	c->exit_value = 0;
+	c->state = CH_CLOSING;
+	chan_settle(c);
+}
+
+static const struct client_ops chan_client_ops = {
+	.write = client_write,
+	.queued = client_queued,
+	.ended = client_ended,
+	.detached = client_detached,
+};
+
+/* ---- channel requests (libssh callbacks: record only) ------------- */
+
+static int
+printable(const char *s, size_t max)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= max || (unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+size_valid(int cols, int rows)
+{
+	return cols >= 1 && rows >= 1 && cols <= SCREEN_MAX_COLS &&
+	    rows <= SCREEN_MAX_ROWS;
+}
+
+static int
+cb_data(ssh_session ssh, ssh_channel ch, void *data, uint32_t len,
+    int is_stderr, void *ud)
+{
+	struct chan	*c = ud;
+
+	c->conn->last_read_ms = time_now_ms();
+	if (c->state == CH_RUNNING && c->client.session != NULL)
+		return (int)session_input(c->client.session, data, len);
+	/* A client with piped input sends it right behind the shell
+	 * request, before the session exists: keep it for the session. */
+	if (c->state <= CH_START_EXEC &&
+	    buf_used(&c->early) + len <= SESSION_INPUT_MAX)
+		buf_append(&c->early, data, len);
+	return (int)len;	/* else nobody will read it: drop, as sshd does */
+}
+
+static void
+cb_close(ssh_session ssh, ssh_channel ch, void *ud)
+{
+	struct chan	*c = ud;
+
+	c->peer_closed = 1;
+}
+
+static int
+cb_pty_request(ssh_session ssh, ssh_channel ch, const char *term, int cols,
+    int rows, int pxw, int pxh, void *ud)
+{
+	struct chan	*c = ud;
+
+	if (c->state != CH_IDLE || c->has_pty)
+		return -1;
+	if (cols == 0 && rows == 0) {
+		/* "ssh -tt" with a non-terminal stdin sends 0x0. */
+		cols = 80;
+		rows = 24;
+	}
+	if (!size_valid(cols, rows)) {
+		log_warn("%s: refused pty request of %dx%d", c->conn->addr,
+		    cols, rows);
+		return -1;
+	}
+	if (term == NULL || !printable(term, MAX_TERM)) {
+		log_warn("%s: refused pty request with a bad TERM",
+		    c->conn->addr);
+		return -1;
+	}
+	snprintf(c->term, sizeof c->term, "%s", term);
+	c->client.cols = cols;
+	c->client.rows = rows;
+	c->has_pty = 1;
+	return 0;
+}
+
+static int
+cb_window_change(ssh_session ssh, ssh_channel ch, int cols, int rows,
+    int pxw, int pxh, void *ud)
+{
+	struct chan	*c = ud;
+
+	if (!size_valid(cols, rows)) {
+		log_warn("%s: ignored window change to %dx%d", c->conn->addr,
+		    cols, rows);
+		return -1;
+	}
+	c->client.cols = cols;
+	c->client.rows = rows;
+	if (c->client.session != NULL)
+		session_resize(c->client.session, rows, cols);
+	return 0;
+}
+
+static int
+cb_env(ssh_session ssh, ssh_channel ch, const char *name, const char *value,
+    void *ud)
+{
+	struct chan	*c = ud;
+	char		*kv;
+
+	if (c->state != CH_IDLE || c->nenv >= MAX_CHAN_ENV || name == NULL ||
+	    value == NULL || !printable(value, MAX_ENV_VALUE) ||
+	    !config_env_accepted(c->conn->srv->cfg, name)) {
+		log_debug("%s: refused env request", c->conn->addr);
+		return -1;
+	}
+	if (asprintf(&kv, "%s=%s", name, value) < 0)
+		return -1;
+	c->env[c->nenv++] = kv;
+	return 0;
+}
+
+static int
+cb_shell(ssh_session ssh, ssh_channel ch, void *ud)
+{
+	struct chan	*c = ud;
+
+	if (c->state != CH_IDLE)
+		return -1;
+	c->state = CH_START_SHELL;
+	return 0;
+}
+
+static int
+cb_exec(ssh_session ssh, ssh_channel ch, const char *command, void *ud)
+{
+	struct chan	*c = ud;
+
+	if (c->state != CH_IDLE || command == NULL ||
+	    strlen(command) > CMDLINE_MAX_LEN)
+		return -1;
+	if ((c->exec = strdup(command)) == NULL)
+		return -1;
+	c->state = CH_START_EXEC;
+	return 0;
+}
+
+static int
+cb_subsystem(ssh_session ssh, ssh_channel ch, const char *name, void *ud)
+{
+	struct chan	*c = ud;
+
+	log_info("%s: refused subsystem request", c->conn->addr);
+	return -1;
+}
+
+static ssh_channel
+cb_channel_open(ssh_session ssh, void *ud)
+{
+	struct conn	*conn = ud;
+	struct chan	*c;
+
+	if (!conn->authed || conn->nchans >= MAX_CHANNELS)
+		return NULL;
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return NULL;
+	if ((c->ch = ssh_channel_new(ssh)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->conn = conn;
+	buf_init(&c->early);
+	buf_init(&c->out);
+	buf_init(&c->err);
+	c->client.ops = &chan_client_ops;
+	c->client.ctx = c;
+	c->client.cols = 80;
+	c->client.rows = 24;
+	/* Sessions record the host alone; logs keep "HOST port N". */
+	snprintf(c->client.address, sizeof c->client.address, "%.*s",
+	    (int)strcspn(conn->addr, " "), conn->addr);
+
+	ssh_callbacks_init(&c->cb);
+	c->cb.userdata = c;
+	c->cb.channel_data_function = cb_data;
+	c->cb.channel_close_function = cb_close;
+	c->cb.channel_pty_request_function = cb_pty_request;
+	c->cb.channel_pty_window_change_function = cb_window_change;
+	c->cb.channel_env_request_function = cb_env;
+	c->cb.channel_shell_request_function = cb_shell;
+	c->cb.channel_exec_request_function = cb_exec;
+	c->cb.channel_subsystem_request_function = cb_subsystem;
+	ssh_set_channel_callbacks(c->ch, &c->cb);
+	TAILQ_INSERT_TAIL(&conn->chans, c, entry);
+	conn->nchans++;
+	return c->ch;
+}
+
+/* ---- authentication ------------------------------------------------ */
+
+static void
+auth_failed(struct conn *c, const char *user, const char *why)
+{
+	const struct config	*cfg = c->srv->cfg;
+
+	c->auth_failures++;
+	c->srv->stats.auth_failures++;
+	log_warn("auth failed for %s from %s: %s", user, c->addr, why);
+	if (c->auth_failures >= cfg->max_auth_tries && c->close_reason == NULL)
+		c->close_reason = strdup("Too many authentication failures");
+}
+
+static int
+cb_auth_none(ssh_session ssh, const char *user, void *ud)
+{
+	return SSH_AUTH_DENIED;
+}
+
+static int
+cb_auth_password(ssh_session ssh, const char *user, const char *pw, void *ud)
+{
+	struct conn	*c = ud;
+
+	auth_failed(c, user, "password authentication is not accepted");
+	return SSH_AUTH_DENIED;
+}
+
+static void
+key_fingerprint(ssh_key key, char *out, size_t len)
+{
+	unsigned char	*hash = NULL;
+	size_t		 hlen = 0;
+	char		*fp;
+
+	snprintf(out, len, "?");
+	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
+	    &hlen) != 0)
+		return;
+	if ((fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
+	    hlen)) != NULL) {
+		snprintf(out, len, "%s", fp);
+		ssh_string_free_char(fp);
+	}
+	ssh_clean_pubkey_hash(&hash);
+}
+
+/*
+ * Decide whether key may log in as user.  With final unset this is the
+ * client asking whether the key would do; nothing is recorded then.  With
+ * final set the signature is verified, and under enroll = first-key an
+ * unknown name is created and bound to the key.
+ */
+static int
+auth_key_decide(struct conn *c, const char *user, ssh_key key,
+    const char *fp, int final, const char **why)
+{
+	struct store_user	 u;
+	struct store_key	 k;
+	char			*blob = NULL;
+	int			 r, ok = 0;
+
+	*why = "key not accepted";
+	if (ssh_pki_export_pubkey_base64(key, &blob) != SSH_OK)
+		return 0;
+	memset(&k, 0, sizeof k);
+	k.type = (char *)ssh_key_type_to_char(ssh_key_type(key));
+	k.blob = blob;
+	k.fingerprint = (char *)fp;
+	k.comment = "";
+
+	r = store_user_get(c->srv->store, user, &u);
+	if (r == 0) {
+		ok = store_key_find(c->srv->store, u.id, k.type, blob) == 0;
+		if (!ok)
+			*why = "key is not registered for this user";
+	} else if (r == STORE_NOTFOUND &&
+	    c->srv->cfg->enroll == ENROLL_FIRST_KEY) {
+		if (!final)
+			ok = 1;
+		else if (store_user_enroll(c->srv->store, user, &k, &u.id)
+		    == 0) {
+			ok = store_user_get_id(c->srv->store, u.id, &u) == 0;
+			log_info("enrolled new user %s with key %s from %s",
+			    user, fp, c->addr);
+		} else
+			*why = "key already belongs to another user";
+	} else if (r == STORE_NOTFOUND)
+		*why = "unknown user (enroll = closed)";
+	else
+		*why = "store error";
+	if (ok && final) {
+		snprintf(c->user, sizeof c->user, "%s", u.name);
+		c->user_id = u.id;
+		c->admin = u.admin;
+	}
+	free(blob);
+	return ok;
+}
+
+static int
+cb_auth_pubkey(ssh_session ssh, const char *user, struct ssh_key_struct *key,
+    char state, void *ud)
+{
+	struct conn	*c = ud;
+	char		 fp[128];
+	const char	*why;
+	int		 final = state == SSH_PUBLICKEY_STATE_VALID;
+
+	if (c->close_reason != NULL)
+		return SSH_AUTH_DENIED;
+	if (state != SSH_PUBLICKEY_STATE_NONE && !final) {
+		auth_failed(c, user ? user : "?", "bad signature");
+		return SSH_AUTH_DENIED;
+	}
+	if (!user_name_valid(user)) {
+		auth_failed(c, "(invalid name)", "user name not valid");
+		return SSH_AUTH_DENIED;
+	}
+	key_fingerprint(key, fp, sizeof fp);
+	if (!auth_key_decide(c, user, key, fp, final, &why)) {
+		char detail[256];
+		snprintf(detail, sizeof detail, "publickey %s: %s", fp, why);
+		auth_failed(c, user, detail);
+		return SSH_AUTH_DENIED;
+	}
+	if (!final)
+		return SSH_AUTH_SUCCESS;
+	c->authed = 1;
+	uv_timer_stop(&c->timer);
+	if (c->srv->cfg->keepalive_interval > 0) {
+		uint64_t ms = (uint64_t)c->srv->cfg->keepalive_interval * 500;
+		uv_timer_start(&c->timer, on_conn_timer, ms, ms);
+	}
+	/* libssh 0.10 may miss the end of the key exchange when a client
+	 * pipelines its auth (upstream bac5d3f1): being in proves it. */
+	c->kex_done = 1;
+	snprintf(c->fingerprint, sizeof c->fingerprint, "%s", fp);
+	c->srv->stats.logins++;
+	log_info("accepted publickey for %s from %s: %s", c->user, c->addr, fp);
+	return SSH_AUTH_SUCCESS;
+}
+
+/* ---- channel work (outside libssh callbacks) ----------------------- */
+
+static void
+chan_flush_buf(struct chan *c, struct buf *b, int is_stderr)
+{
+	uint32_t	 win;
+	size_t		 n;
+	int		 w;
+
+	while (buf_used(b) > 0) {
+		win = ssh_channel_window_size(c->ch);
+		if (win == 0)
+			return;
+		n = buf_used(b);
+		if (n > win)
+			n = win;
+		if (n > WRITE_CHUNK)
+			n = WRITE_CHUNK;
+		w = is_stderr ? ssh_channel_write_stderr(c->ch, buf_ptr(b),
+		    (uint32_t)n) : ssh_channel_write(c->ch, buf_ptr(b),
+		    (uint32_t)n);
+		if (w == SSH_ERROR) {
+			buf_reset(b);
+			return;
+		}
+		if (w <= 0)
+			return;
+		buf_consume(b, (size_t)w);
+	}
+}
+
+static void
+chan_flush(struct chan *c)
+{
+	if (c->state == CH_DONE || c->peer_closed)
+		return;
+	chan_flush_buf(c, &c->out, 0);
+	chan_flush_buf(c, &c->err, 1);
+	if (c->client.session != NULL)
+		session_client_drained(c->client.session, &c->client);
+}
+
+static void
+chan_finish(struct chan *c)
+{
+	static const char *const sigs[] = {
+		[SIGHUP] = "HUP", [SIGINT] = "INT", [SIGQUIT] = "QUIT",
+		[SIGILL] = "ILL", [SIGABRT] = "ABRT", [SIGFPE] = "FPE",
+		[SIGKILL] = "KILL", [SIGSEGV] = "SEGV", [SIGPIPE] = "PIPE",
+		[SIGALRM] = "ALRM", [SIGTERM] = "TERM", [SIGUSR1] = "USR1",
+		[SIGUSR2] = "USR2",
+	};
+	const char	*sig = NULL;
+
+	if (c->exit_kind == 2 && c->exit_value > 0 &&
+	    (size_t)c->exit_value < sizeof sigs / sizeof sigs[0])
+		sig = sigs[c->exit_value];
+	if (c->exit_kind == 2 && sig != NULL)
+		ssh_channel_request_send_exit_signal(c->ch, sig, 0, "", "");
+	else if (c->exit_kind != 0)
+		ssh_channel_request_send_exit_status(c->ch,
+		    c->exit_kind == 1 ? c->exit_value : 255);
+	ssh_channel_send_eof(c->ch);
+	ssh_channel_close(c->ch);
+	c->state = CH_DONE;
+}
+
+static void
+chan_error(struct chan *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+chan_error(struct chan *c, int status, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	buf_puts(&c->err, "tandem: ");
+	va_start(ap, fmt);
+	buf_vprintf(&c->err, fmt, ap);
+	va_end(ap);
+	buf_puts(&c->err, c->has_pty ? "\r\n" : "\n");
+	c->exit_kind = 1;
+	c->exit_value = status;
+	c->state = CH_CLOSING;
+}
+
+static void
+chan_feed_early(struct chan *c)
+{
+	if (c->client.session != NULL && buf_used(&c->early) > 0)
+		session_input(c->client.session, buf_ptr(&c->early),
+		    buf_used(&c->early));
+	buf_free(&c->early);
+}
+
+static void
+chan_start_shell(struct chan *c)
+{
+	struct conn		*conn = c->conn;
+	struct server		*srv = conn->srv;
+	struct session_params	 p;
+	struct session		*s;
+	char			 err[256];
+	int			 max = srv->cfg->max_sessions;
+
+	if (max > 0 && server_session_count(srv, conn->user_id) >= max) {
+		chan_error(c, 1, "too many sessions (limit %d); attach to "
+		    "one or kill one", max);
+		return;
+	}
+	memset(&p, 0, sizeof p);
+	p.owner_id = conn->user_id;
+	p.owner = conn->user;
+	p.rows = c->client.rows;
+	p.cols = c->client.cols;
+	p.term = c->has_pty ? c->term : NULL;
+	p.env = c->env;
+	p.client_address = c->client.address;
+	p.auth_method = "publickey";
+	if ((s = session_new(srv, &p, err, sizeof err)) == NULL) {
+		log_error("cannot start a session for %s: %s", conn->user,
+		    err);
+		chan_error(c, 1, "cannot start a session: %s", err);
+		return;
+	}
+	c->state = CH_RUNNING;
+	session_attach(s, &c->client, 0);
+	chan_feed_early(c);
+}
+
+static void
+chan_start_exec(struct chan *c)
+{
+	struct conn	*conn = c->conn;
+	struct cmd_ctx	 ctx;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.srv = conn->srv;
+	ctx.user_id = conn->user_id;
+	ctx.user = conn->user;
+	ctx.admin = conn->admin;
+	ctx.has_pty = c->has_pty;
+	buf_init(&ctx.out);
+	buf_init(&ctx.err);
+	log_info("%s from %s: exec request", conn->user, conn->addr);
+	command_run(&ctx, c->exec, strlen(c->exec));
+
+	if (ctx.attach != NULL) {
+		c->state = CH_RUNNING;
+		if (session_attach(ctx.attach, &c->client, 1) != 0)
+			log_warn("%s: repaint on attach failed", conn->addr);
+		chan_feed_early(c);
+	} else {
+		buf_append(&c->out, buf_ptr(&ctx.out), buf_used(&ctx.out));
+		buf_append(&c->err, buf_ptr(&ctx.err), buf_used(&ctx.err));
+		c->exit_kind = 1;
+		c->exit_value = ctx.status;
+		c->state = CH_CLOSING;
+	}
+	buf_free(&ctx.out);
+	buf_free(&ctx.err);
+}
+
+static void
+chan_free(struct chan *c)
+{
+	size_t	 i;
+
+	if (c->client.session != NULL)
+		session_detach(c->client.session, &c->client);
+	for (i = 0; i < c->nenv; i++)
+		free(c->env[i]);
+	free(c->exec);
+	buf_free(&c->early);
+	buf_free(&c->out);
+	buf_free(&c->err);
+	free(c);
+}
+
+/* Send what can be sent; a closing channel whose output is all out gets
+ * its exit status and is closed.  Never frees the channel, so client
+ * operations may call it from anywhere. */
+static void
+chan_settle(struct chan *c)
+{
+	chan_flush(c);
+	if (c->state == CH_CLOSING && buf_used(&c->out) == 0 &&
+	    buf_used(&c->err) == 0)
+		chan_finish(c);
+	conn_update_poll(c->conn);
+}
+
+static void
+chan_step(struct chan *c)
+{
+	if (c->state == CH_START_SHELL)
+		chan_start_shell(c);
+	else if (c->state == CH_START_EXEC)
+		chan_start_exec(c);
+
+	if (c->peer_closed && c->state < CH_DONE) {
+		/* The client went away: the session lives on. */
+		if (c->client.session != NULL)
+			session_detach(c->client.session, &c->client);
+		ssh_channel_close(c->ch);
+		c->state = CH_DONE;
+	}
+	chan_settle(c);
+}
+
+static void
+conn_process(struct conn *c)
+{
+	struct chan	*ch, *next;
+
+	if (c->dead)
+		return;
+	TAILQ_FOREACH_SAFE(ch, &c->chans, entry, next) {
+		chan_step(ch);
+		if (ch->state == CH_DONE && ch->peer_closed) {
+			/* Closed both ways: libssh may free its channel now. */
+			TAILQ_REMOVE(&c->chans, ch, entry);
+			c->nchans--;
+			ssh_channel_free(ch->ch);
+			chan_free(ch);
+		}
+	}
+	conn_update_poll(c);
+}
+
+/* ---- connection life cycle ----------------------------------------- */
+
+static void
+conn_update_poll(struct conn *c)
+{
+	int	 ev = UV_READABLE;
+
+	if (c->dead)
+		return;
+	if (ssh_get_poll_flags(c->ssh) & SSH_WRITE_PENDING)
+		ev |= UV_WRITABLE;
+	uv_poll_start(&c->poll, ev, on_conn_io);
+}
+
+static void
+on_conn_io(uv_poll_t *h, int status, int events)
+{
+	struct conn	*c = h->data;
+	int		 rc;
+
+	if (status < 0) {
+		conn_destroy(c, NULL);
+		return;
+	}
+	if (events & UV_READABLE)
+		c->last_read_ms = time_now_ms();
+	if (!c->kex_done) {
+		rc = ssh_handle_key_exchange(c->ssh);
+		if (rc == SSH_ERROR) {
+			log_info("%s: key exchange failed: %s", c->addr,
+			    ssh_get_error(c->ssh));
+			conn_destroy(c, NULL);
+			return;
+		}
+		if (rc == SSH_OK)
+			c->kex_done = 1;
+		/* Only after the first call does the session have a poll
+		 * context that an ssh_event can take. */
+		if (c->event == NULL) {
+			if ((c->event = ssh_event_new()) == NULL ||
+			    ssh_event_add_session(c->event, c->ssh) != SSH_OK) {
+				conn_destroy(c, NULL);
+				return;
+			}
+		}
+	} else if (ssh_event_dopoll(c->event, 0) == SSH_ERROR) {
+		conn_destroy(c, NULL);
+		return;
+	}
+	if ((ssh_get_status(c->ssh) & (SSH_CLOSED | SSH_CLOSED_ERROR)) ||
+	    !ssh_is_connected(c->ssh)) {
+		conn_destroy(c, NULL);
+		return;
+	}
+	if (c->close_reason != NULL) {
+		conn_destroy(c, c->close_reason);
+		return;
+	}
+	conn_process(c);
+}
+
+/*
+ * How long the peer has sent nothing.  The kernel's count is the one to
+ * trust: libssh may read a keepalive reply inside ssh_send_keepalive(),
+ * so our poll never sees it.
+ */
+static int64_t
+conn_idle_ms(struct conn *c)
+{
+	struct tcp_info	 ti;
+	socklen_t	 len = sizeof ti;
+
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	    len >= sizeof ti)
+		return (int64_t)ti.tcpi_last_data_recv;
+	return time_now_ms() - c->last_read_ms;
+}
+
+static void
+on_conn_timer(uv_timer_t *t)
+{
+	struct conn		*c = t->data;
+	const struct config	*cfg = c->srv->cfg;
+	int64_t			 idle;
+
+	if (!c->authed) {
+		c->srv->stats.grace_timeouts++;
+		log_warn("%s: login grace time exceeded", c->addr);
+		conn_destroy(c, "Login grace time exceeded");
+		return;
+	}
+	idle = conn_idle_ms(c);
+	if (idle > cfg->keepalive_interval * 1000 * cfg->keepalive_count_max) {
+		log_info("%s: %s not responding, disconnecting", c->addr,
+		    c->user);
+		conn_destroy(c, "Timeout, client not responding");
+		return;
+	}
+	/* In non-blocking mode libssh sends every second call (the other
+	 * collects the reply), hence the timer runs at twice the rate. */
+	ssh_send_keepalive(c->ssh);
+	conn_update_poll(c);
+}
+
+static void
+on_conn_closed(uv_handle_t *h)
+{
+	struct conn	*c = h->data;
+	struct chan	*ch;
+
+	if (--c->handles_open > 0)
+		return;
+	if (c->event != NULL) {
+		ssh_event_remove_session(c->event, c->ssh);
+		ssh_event_free(c->event);
+	}
+	ssh_free(c->ssh);	/* frees the libssh channels too */
+	while ((ch = TAILQ_FIRST(&c->chans)) != NULL) {
+		TAILQ_REMOVE(&c->chans, ch, entry);
+		chan_free(ch);
+	}
+	close(c->fd);
+	free(c->close_reason);
+	free(c);
+}
+
+static void
+conn_destroy(struct conn *c, const char *reason)
+{
+	struct chan	*ch;
+
+	if (c->dead)
+		return;
+	c->dead = 1;
+	TAILQ_FOREACH(ch, &c->chans, entry) {
+		if (ch->client.session != NULL)
+			session_detach(ch->client.session, &ch->client);
+	}
+	if (reason != NULL && ssh_is_connected(c->ssh)) {
+		ssh_session_set_disconnect_message(c->ssh, reason);
+		ssh_set_fd_towrite(c->ssh);
+	}
+	ssh_disconnect(c->ssh);
+	log_info("%s: connection closed%s%s", c->addr,
+	    reason ? ": " : "", reason ? reason : "");
+	TAILQ_REMOVE(&c->srv->conns, c, entry);
+	uv_poll_stop(&c->poll);
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->poll, on_conn_closed);
+	uv_close((uv_handle_t *)&c->timer, on_conn_closed);
+}
+
+void
+conn_disconnect(struct conn *c, const char *reason)
+{
+	conn_process(c);
+	conn_destroy(c, reason);
+}
+
+/* Takes ownership of fd, an accepted non-blocking socket. */
+int
+conn_accept(struct server *srv, int fd, const char *addr)
+{
+	const struct config	*cfg = srv->cfg;
+	struct conn		*c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	c->srv = srv;
+	c->fd = -1;
+	TAILQ_INIT(&c->chans);
+	snprintf(c->addr, sizeof c->addr, "%s", addr);
+	if ((c->ssh = ssh_new()) == NULL ||
+	    ssh_bind_accept_fd(srv->bind, c->ssh, fd) != SSH_OK) {
+		log_warn("%s: cannot set up an SSH session", addr);
+		if (c->ssh != NULL)
+			ssh_free(c->ssh);
+		close(fd);
+		free(c);
+		return -1;
+	}
+	/* libssh closes its fd on error; polling our own dup keeps the fd
+	 * number from being reused under a live uv_poll. */
+	if ((c->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		ssh_free(c->ssh);
+		free(c);
+		return -1;
+	}
+	ssh_set_blocking(c->ssh, 0);
+	ssh_callbacks_init(&c->scb);
+	c->scb.userdata = c;
+	c->scb.auth_none_function = cb_auth_none;
+	c->scb.auth_password_function = cb_auth_password;
+	c->scb.auth_pubkey_function = cb_auth_pubkey;
+	c->scb.channel_open_request_session_function = cb_channel_open;
+	ssh_set_server_callbacks(c->ssh, &c->scb);
+	ssh_set_auth_methods(c->ssh, SSH_AUTH_METHOD_PUBLICKEY);
+
+	uv_poll_init(srv->loop, &c->poll, c->fd);
+	uv_timer_init(srv->loop, &c->timer);
+	c->poll.data = c->timer.data = c;
+	c->handles_open = 2;
+	c->last_read_ms = time_now_ms();
+	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	srv->stats.connections++;
+
+	/* One timer: login grace first, then keepalive once authed. */
+	uv_timer_start(&c->timer, on_conn_timer,
+	    (uint64_t)cfg->login_grace_time * 1000, 0);
+	log_info("connection from %s", addr);
+	on_conn_io(&c->poll, 0, 0);	/* sends our version banner */
+	return 0;
+}
