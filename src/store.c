@@ -1,5 +1,6 @@
 /*
- * store: users, their keys and sessions in one SQLite file (store.h).
+ * store: users, their keys, sessions, shares and the audit trail in one
+ * SQLite file (store.h).
  *
  * The daemon has one connection, used from the event loop only.  Every
  * statement it runs more than once is prepared at open and kept in
@@ -93,6 +94,71 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX session_events_session"
 	"  ON session_events (session_id, id);",
+
+	/*
+	 * 2: shares and the audit trail.  A share's kind decides whether it
+	 * holds a token hash (link, claim) or a target user (user); the
+	 * CHECKs keep a row from being both or neither.  revoked_by is set
+	 * to NULL rather than left pointing at a deleted user whose id a
+	 * new user could get.  The audit table has no foreign keys, like
+	 * session_events, and triggers make it append-only.
+	 */
+	"CREATE TABLE shares ("
+	"  id TEXT PRIMARY KEY,"
+	"  session_id TEXT NOT NULL"
+	"    REFERENCES sessions(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('link', 'user', 'claim')),"
+	"  permission TEXT NOT NULL"
+	"    CHECK (permission IN ('read_only', 'read_write')),"
+	"  token_hash BLOB UNIQUE CHECK (length(token_hash) = 32),"
+	"  target_user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,"
+	"  created_by INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  max_viewers INTEGER NOT NULL DEFAULT 0 CHECK (max_viewers >= 0),"
+	"  require_auth INTEGER NOT NULL DEFAULT 1"
+	"    CHECK (require_auth IN (0, 1)),"
+	"  password_hash TEXT,"
+	"  label TEXT NOT NULL DEFAULT '',"
+	"  authorized_keys TEXT,"
+	"  state TEXT NOT NULL DEFAULT 'active'"
+	"    CHECK (state IN ('active', 'expired', 'revoked', 'ended')),"
+	"  state_at INTEGER,"
+	"  revoked_by INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+	"  claimed_at INTEGER,"
+	"  CHECK ((kind = 'user') = (target_user_id IS NOT NULL)),"
+	"  CHECK (kind = 'user' OR token_hash IS NOT NULL),"
+	"  CHECK (kind <> 'user' OR token_hash IS NULL)"
+	");"
+	"CREATE INDEX shares_session ON shares (session_id);"
+	"CREATE INDEX shares_state_expires ON shares (state, expires_at);"
+	"CREATE INDEX shares_target ON shares (target_user_id);"
+	"CREATE INDEX shares_created_by ON shares (created_by);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  actor_id INTEGER,"
+	"  actor_name TEXT NOT NULL DEFAULT '',"
+	"  action TEXT NOT NULL CHECK (action <> ''),"
+	"  session_id TEXT,"
+	"  share_id TEXT,"
+	"  target_user TEXT,"
+	"  address TEXT NOT NULL DEFAULT '',"
+	"  detail TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX audit_session ON audit (session_id, id);"
+	"CREATE INDEX audit_at ON audit (at);"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;"
+	/*
+	 * INSERT OR REPLACE deletes the old row without firing delete
+	 * triggers (unless recursive_triggers is on): refuse it up front.
+	 */
+	"CREATE TRIGGER audit_no_replace BEFORE INSERT ON audit"
+	"  WHEN EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)"
+	"  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -125,6 +191,24 @@ enum stmt_id {
 	S_SESSION_REAP_EVENTS,
 	S_SESSION_REAP,
 	S_EVENT_INSERT,
+	S_SESSION_SET_OWNER,
+	S_SHARE_INSERT,
+	S_SHARE_GET,
+	S_SHARE_BY_TOKEN,
+	S_SHARE_LIST,
+	S_SHARE_FOR_USER,
+	S_SHARE_SET_STATE,
+	S_SHARE_SET_EXPIRY,
+	S_SHARE_SET_LABEL,
+	S_SHARE_CLAIM,
+	S_SHARE_END_SESSION,
+	S_SHARE_END_LIVE,
+	S_SHARE_DUE,
+	S_SHARE_EXPIRE,
+	S_SHARE_NEXT_EXPIRY,
+	S_AUDIT_INSERT,
+	S_AUDIT_LIST,
+	S_AUDIT_LIST_SESSION,
 	S__COUNT
 };
 
@@ -138,6 +222,29 @@ enum stmt_id {
 	" s.command, s.exit_status"					\
 	" FROM sessions s JOIN users u ON u.id = s.user_id"
 #define LIVE_STATES	"('active', 'disconnected')"
+/*
+ * Left joins throughout: a share row is returned even if a name cannot
+ * be found (the foreign keys make that rare, not impossible).
+ */
+#define SHARE_COLUMNS							\
+	"sh.id, sh.session_id, sh.kind, sh.permission, sh.token_hash,"	\
+	" sh.target_user_id, tu.name, sh.created_by, cu.name,"		\
+	" sh.created_at, sh.expires_at, sh.max_viewers, sh.require_auth,"\
+	" sh.password_hash, sh.label, sh.authorized_keys, sh.state,"	\
+	" sh.state_at, sh.revoked_by, ru.name, sh.claimed_at, ou.name,"	\
+	" s.user_id"							\
+	" FROM shares sh"						\
+	" LEFT JOIN sessions s ON s.id = sh.session_id"			\
+	" LEFT JOIN users ou ON ou.id = s.user_id"			\
+	" LEFT JOIN users tu ON tu.id = sh.target_user_id"		\
+	" LEFT JOIN users cu ON cu.id = sh.created_by"			\
+	" LEFT JOIN users ru ON ru.id = sh.revoked_by"
+#define AUDIT_COLUMNS							\
+	"id, at, actor_id, actor_name, action, session_id, share_id,"	\
+	" target_user, address, detail"
+#define AUDIT_OWNER_FILTER						\
+	"(?1 = 0 OR a.actor_id = ?1 OR a.session_id IN"			\
+	" (SELECT s.id FROM sessions s WHERE s.user_id = ?1))"
 
 static const struct {
 	const char	*name;
@@ -214,6 +321,79 @@ static const struct {
 	[S_EVENT_INSERT] = { "event_insert",
 	    "INSERT INTO session_events (session_id, at, state, detail)"
 	    " VALUES (?1, ?2, ?3, ?4)" },
+	[S_SESSION_SET_OWNER] = { "session_set_owner",
+	    "UPDATE sessions SET user_id = ?2"
+	    " WHERE id = ?1 AND state IN " LIVE_STATES },
+	/* Selecting from sessions: no new share for a terminated one. */
+	[S_SHARE_INSERT] = { "share_insert",
+	    "INSERT INTO shares (id, session_id, kind, permission, token_hash,"
+	    " target_user_id, created_by, created_at, expires_at, max_viewers,"
+	    " require_auth, password_hash, label, authorized_keys, state)"
+	    " SELECT ?1, s.id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+	    " ?13, ?14, 'active' FROM sessions s"
+	    " WHERE s.id = ?2 AND s.state IN " LIVE_STATES },
+	[S_SHARE_GET] = { "share_get",
+	    "SELECT " SHARE_COLUMNS " WHERE sh.id = ?1" },
+	[S_SHARE_BY_TOKEN] = { "share_by_token",
+	    "SELECT " SHARE_COLUMNS " WHERE sh.token_hash = ?1" },
+	[S_SHARE_LIST] = { "share_list",
+	    "SELECT " SHARE_COLUMNS
+	    " WHERE sh.session_id = ?1 AND (?2 OR sh.state = 'active')"
+	    " ORDER BY sh.created_at, sh.rowid" },
+	[S_SHARE_FOR_USER] = { "share_for_user",
+	    "SELECT " SHARE_COLUMNS
+	    " WHERE sh.target_user_id = ?1 AND sh.kind = 'user'"
+	    " AND sh.state = 'active'"
+	    " ORDER BY sh.created_at, sh.rowid" },
+	[S_SHARE_SET_STATE] = { "share_set_state",
+	    "UPDATE shares SET state = ?2, state_at = ?3, revoked_by = ?4"
+	    " WHERE id = ?1 AND state = 'active'" },
+	[S_SHARE_SET_EXPIRY] = { "share_set_expiry",
+	    "UPDATE shares SET expires_at = ?2"
+	    " WHERE id = ?1 AND state = 'active'" },
+	[S_SHARE_SET_LABEL] = { "share_set_label",
+	    "UPDATE shares SET label = ?2 WHERE id = ?1" },
+	/* One statement, so two claims of one link cannot both win. */
+	[S_SHARE_CLAIM] = { "share_claim",
+	    "UPDATE shares SET kind = 'user', target_user_id = ?2,"
+	    " token_hash = NULL, claimed_at = ?3"
+	    " WHERE id = ?1 AND kind = 'claim' AND state = 'active'"
+	    " AND expires_at > ?3" },
+	[S_SHARE_END_SESSION] = { "share_end_session",
+	    "UPDATE shares SET state = 'ended', state_at = ?2"
+	    " WHERE session_id = ?1 AND state = 'active'" },
+	[S_SHARE_END_LIVE] = { "share_end_live",
+	    "UPDATE shares SET state = 'ended', state_at = ?1"
+	    " WHERE state = 'active' AND session_id IN"
+	    " (SELECT id FROM sessions WHERE state IN " LIVE_STATES ")" },
+	[S_SHARE_DUE] = { "share_due",
+	    "SELECT id FROM shares WHERE state = 'active' AND expires_at <= ?1"
+	    " ORDER BY expires_at, rowid" },
+	[S_SHARE_EXPIRE] = { "share_expire",
+	    "UPDATE shares SET state = 'expired', state_at = expires_at"
+	    " WHERE state = 'active' AND expires_at <= ?1" },
+	[S_SHARE_NEXT_EXPIRY] = { "share_next_expiry",
+	    "SELECT min(expires_at) FROM shares WHERE state = 'active'" },
+	[S_AUDIT_INSERT] = { "audit_insert",
+	    "INSERT INTO audit (at, actor_id, actor_name, action, session_id,"
+	    " share_id, target_user, address, detail)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)" },
+	/*
+	 * The newest ?4 matches, walking ids backwards, then put back in
+	 * order.  An owner sees their sessions' events (handed-over ones
+	 * included) and everything they did themselves.  Two statements,
+	 * so that the per-session one walks its index.
+	 */
+	[S_AUDIT_LIST] = { "audit_list",
+	    "SELECT " AUDIT_COLUMNS " FROM (SELECT " AUDIT_COLUMNS
+	    " FROM audit a WHERE " AUDIT_OWNER_FILTER
+	    " AND (?3 = 0 OR a.at >= ?3)"
+	    " ORDER BY a.id DESC LIMIT ?4) ORDER BY id" },
+	[S_AUDIT_LIST_SESSION] = { "audit_list_session",
+	    "SELECT " AUDIT_COLUMNS " FROM (SELECT " AUDIT_COLUMNS
+	    " FROM audit a WHERE a.session_id = ?2 AND " AUDIT_OWNER_FILTER
+	    " AND (?3 = 0 OR a.at >= ?3)"
+	    " ORDER BY a.id DESC LIMIT ?4) ORDER BY id" },
 };
 
 struct store {
@@ -252,6 +432,100 @@ session_state_parse(const char *s, enum session_state *out)
 		}
 	}
 	return -1;
+}
+
+static const char *const share_kind_names[] = {
+	[SHARE_LINK] = "link",
+	[SHARE_USER] = "user",
+	[SHARE_CLAIM] = "claim",
+};
+
+static const char *const share_perm_names[] = {
+	[SHARE_READ_ONLY] = "read_only",
+	[SHARE_READ_WRITE] = "read_write",
+};
+
+static const char *const share_state_names[] = {
+	[SHARE_ACTIVE] = "active",
+	[SHARE_EXPIRED] = "expired",
+	[SHARE_REVOKED] = "revoked",
+	[SHARE_ENDED] = "ended",
+};
+
+#define NELEM(a)	(sizeof (a) / sizeof (a)[0])
+
+static const char *
+enum_name(const char *const *names, size_t n, unsigned v)
+{
+	return v < n ? names[v] : "unknown";
+}
+
+static int
+enum_parse(const char *const *names, size_t n, const char *s, int *out)
+{
+	size_t	 i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+share_kind_name(enum share_kind v)
+{
+	return enum_name(share_kind_names, NELEM(share_kind_names), v);
+}
+
+int
+share_kind_parse(const char *s, enum share_kind *out)
+{
+	int	 v;
+
+	if (enum_parse(share_kind_names, NELEM(share_kind_names), s, &v) != 0)
+		return -1;
+	*out = (enum share_kind)v;
+	return 0;
+}
+
+const char *
+share_perm_name(enum share_perm v)
+{
+	return enum_name(share_perm_names, NELEM(share_perm_names), v);
+}
+
+int
+share_perm_parse(const char *s, enum share_perm *out)
+{
+	int	 v;
+
+	if (enum_parse(share_perm_names, NELEM(share_perm_names), s, &v) != 0)
+		return -1;
+	*out = (enum share_perm)v;
+	return 0;
+}
+
+const char *
+share_state_name(enum share_state v)
+{
+	return enum_name(share_state_names, NELEM(share_state_names), v);
+}
+
+int
+share_state_parse(const char *s, enum share_state *out)
+{
+	int	 v;
+
+	if (enum_parse(share_state_names, NELEM(share_state_names), s,
+	    &v) != 0)
+		return -1;
+	*out = (enum share_state)v;
+	return 0;
 }
 
 int
@@ -345,6 +619,16 @@ bind_int64_or_null(struct store *st, sqlite3_stmt *s, int i, int64_t v,
 	return bind_int64(st, s, i, v);
 }
 
+static int
+bind_blob(struct store *st, sqlite3_stmt *s, int i, const void *v,
+    int len)
+{
+	if (v == NULL)
+		return bind_check(st, s, sqlite3_bind_null(s, i));
+	return bind_check(st, s, sqlite3_bind_blob(s, i, v, len,
+	    SQLITE_TRANSIENT));
+}
+
 static const char *
 nz(const char *s)
 {
@@ -372,6 +656,16 @@ col_dup(struct store *st, sqlite3_stmt *s, int i, char **out)
 		return -1;
 	}
 	return 0;
+}
+
+/* As col_dup, but SQL NULL stays NULL (for optional columns). */
+static int
+col_dup_or_null(struct store *st, sqlite3_stmt *s, int i, char **out)
+{
+	*out = NULL;
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return 0;
+	return col_dup(st, s, i, out);
 }
 
 static void
@@ -1117,6 +1411,8 @@ out:
 
 /* --- sessions --------------------------------------------------------- */
 
+static int	 shares_end(struct store *, const char *, int64_t, int *);
+
 static int
 event_insert(struct store *st, const char *id, int64_t at,
     enum session_state state, const char *detail)
@@ -1267,6 +1563,8 @@ store_session_set_state(struct store *st, const char *id,
 	if (term && exit_status >= 0)
 		snprintf(detail, sizeof detail, "exit status %d", exit_status);
 	if (event_insert(st, id, at, state, detail) != 0)
+		goto out;
+	if (term && shares_end(st, id, at, NULL) != 0)
 		goto out;
 	return tx_commit(st);
 out:
@@ -1456,6 +1754,11 @@ store_session_reap(struct store *st, int64_t at, int *countp)
 	if (bind_int64(st, s, 1, at) != 0 || step(st, s, 0) != SQLITE_DONE)
 		goto out;
 	stmt_put(s);
+	/* Before the sessions change, while they still read as live. */
+	s = stmt_get(st, S_SHARE_END_LIVE);
+	if (bind_int64(st, s, 1, at) != 0 || step(st, s, 0) != SQLITE_DONE)
+		goto out;
+	stmt_put(s);
 	s = stmt_get(st, S_SESSION_REAP);
 	if (bind_int64(st, s, 1, at) != 0 || step(st, s, 0) != SQLITE_DONE)
 		goto out;
@@ -1469,5 +1772,605 @@ store_session_reap(struct store *st, int64_t at, int *countp)
 out:
 	stmt_put(s);
 	tx_rollback(st);
+	return r;
+}
+
+/*
+ * Handoff.  Only a live session changes hands; its shares, history and
+ * audit events stay with the session, so the new owner sees them all.
+ */
+int
+store_session_set_owner(struct store *st, const char *id, int64_t user_id)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_SESSION_SET_OWNER);
+	int		 rc, r = -1;
+
+	if (id == NULL)
+		return STORE_NOTFOUND;
+	if (bind_text(st, s, 1, id) != 0 || bind_int64(st, s, 2, user_id) != 0)
+		goto out;
+	rc = step(st, s, 1);
+	if (RC_FKEY(rc))
+		r = STORE_NOTFOUND;
+	else if (rc == SQLITE_DONE)
+		r = sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : 0;
+out:
+	stmt_put(s);
+	return r;
+}
+
+/* --- shares ----------------------------------------------------------- */
+
+static int
+share_id_check(const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; id != NULL && i < SHARE_ID_LEN; i++) {
+		if (!((id[i] >= 'a' && id[i] <= 'z') ||
+		    (id[i] >= '0' && id[i] <= '9')))
+			break;
+	}
+	if (id != NULL && i == SHARE_ID_LEN && id[i] == '\0')
+		return 0;
+	log_warn("store: invalid share id \"%.16s\"", nz(id));
+	return -1;
+}
+
+/* The rules the table's CHECKs enforce, with a message instead. */
+static int
+share_check(const struct store_share *sh)
+{
+	const char	*why = NULL;
+
+	if (sh == NULL)
+		why = "no share";
+	else if (share_id_check(sh->id) != 0 ||
+	    session_id_check(sh->session_id) != 0)
+		return -1;
+	else if ((unsigned)sh->kind > SHARE_CLAIM)
+		why = "invalid kind";
+	else if ((unsigned)sh->perm > SHARE_READ_WRITE)
+		why = "invalid permission";
+	else if (sh->kind == SHARE_USER &&
+	    (sh->has_token || sh->target_user_id <= 0))
+		why = "a user share needs a target user and no token";
+	else if (sh->kind != SHARE_USER &&
+	    (!sh->has_token || sh->target_user_id != 0))
+		why = "a link or claim share needs a token and no target";
+	else if (sh->created_by <= 0)
+		why = "no creator";
+	else if (sh->expires_at <= 0)
+		why = "no expiry";
+	else if (sh->max_viewers < 0)
+		why = "negative viewer limit";
+	if (why == NULL)
+		return 0;
+	log_warn("store: share %s: %s", sh != NULL ? sh->id : "-", why);
+	return -1;
+}
+
+int
+store_share_insert(struct store *st, const struct store_share *sh)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_SHARE_INSERT);
+	int		 rc, r = -1;
+
+	if (share_check(sh) != 0)
+		return -1;
+	if (bind_text(st, s, 1, sh->id) != 0 ||
+	    bind_text(st, s, 2, sh->session_id) != 0 ||
+	    bind_text(st, s, 3, share_kind_name(sh->kind)) != 0 ||
+	    bind_text(st, s, 4, share_perm_name(sh->perm)) != 0 ||
+	    bind_blob(st, s, 5, sh->has_token ? sh->token_hash : NULL,
+	    SHARE_HASH_LEN) != 0 ||
+	    bind_int64_or_null(st, s, 6, sh->target_user_id,
+	    sh->target_user_id == 0) != 0 ||
+	    bind_int64(st, s, 7, sh->created_by) != 0 ||
+	    bind_int64(st, s, 8, sh->created_at != 0 ? sh->created_at :
+	    time_now()) != 0 ||
+	    bind_int64(st, s, 9, sh->expires_at) != 0 ||
+	    bind_int64(st, s, 10, sh->max_viewers) != 0 ||
+	    bind_int64(st, s, 11, sh->require_auth != 0) != 0 ||
+	    bind_text(st, s, 12, sh->password_hash) != 0 ||
+	    bind_text(st, s, 13, nz(sh->label)) != 0 ||
+	    bind_text(st, s, 14, sh->authorized_keys) != 0)
+		goto out;
+	rc = step(st, s, 1);
+	if (RC_UNIQUE(rc))
+		r = STORE_EXISTS;
+	else if (RC_FKEY(rc))
+		r = STORE_NOTFOUND;
+	else if (rc == SQLITE_DONE)	/* no row: no such live session */
+		r = sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : 0;
+out:
+	stmt_put(s);
+	return r;
+}
+
+void
+store_share_clear(struct store_share *sh)
+{
+	if (sh == NULL)
+		return;
+	free(sh->password_hash);
+	free(sh->label);
+	free(sh->authorized_keys);
+	memset(sh, 0, sizeof *sh);
+}
+
+void
+store_share_list_free(struct store_share *arr, size_t n)
+{
+	size_t	 i;
+
+	if (arr == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		store_share_clear(&arr[i]);
+	free(arr);
+}
+
+/* Fills sh from a SHARE_COLUMNS row; on failure sh holds nothing. */
+static int
+share_from_row(struct store *st, sqlite3_stmt *s, struct store_share *sh)
+{
+	const void	*blob;
+
+	memset(sh, 0, sizeof *sh);
+	col_copy(s, 0, sh->id, sizeof sh->id);
+	col_copy(s, 1, sh->session_id, sizeof sh->session_id);
+	if (share_kind_parse((const char *)sqlite3_column_text(s, 2),
+	    &sh->kind) != 0 ||
+	    share_perm_parse((const char *)sqlite3_column_text(s, 3),
+	    &sh->perm) != 0 ||
+	    share_state_parse((const char *)sqlite3_column_text(s, 16),
+	    &sh->state) != 0) {
+		log_error("store: share %s has a bad kind, permission or "
+		    "state", sh->id);
+		goto fail;
+	}
+	if (sqlite3_column_type(s, 4) == SQLITE_BLOB) {
+		blob = sqlite3_column_blob(s, 4);
+		if (blob == NULL ||
+		    sqlite3_column_bytes(s, 4) != SHARE_HASH_LEN) {
+			log_error("store: share %s has a bad token hash",
+			    sh->id);
+			goto fail;
+		}
+		memcpy(sh->token_hash, blob, SHARE_HASH_LEN);
+		sh->has_token = 1;
+	}
+	sh->target_user_id = sqlite3_column_int64(s, 5);	/* NULL: 0 */
+	col_copy(s, 6, sh->target_user, sizeof sh->target_user);
+	sh->created_by = sqlite3_column_int64(s, 7);
+	col_copy(s, 8, sh->created_by_name, sizeof sh->created_by_name);
+	sh->created_at = sqlite3_column_int64(s, 9);
+	sh->expires_at = sqlite3_column_int64(s, 10);
+	sh->max_viewers = sqlite3_column_int(s, 11);
+	sh->require_auth = sqlite3_column_int(s, 12) != 0;
+	sh->state_at = sqlite3_column_int64(s, 17);
+	sh->revoked_by = sqlite3_column_int64(s, 18);
+	col_copy(s, 19, sh->revoked_by_name, sizeof sh->revoked_by_name);
+	sh->claimed_at = sqlite3_column_int64(s, 20);
+	col_copy(s, 21, sh->owner_name, sizeof sh->owner_name);
+	sh->owner_id = sqlite3_column_int64(s, 22);
+	if (col_dup_or_null(st, s, 13, &sh->password_hash) != 0 ||
+	    col_dup(st, s, 14, &sh->label) != 0 ||
+	    col_dup_or_null(st, s, 15, &sh->authorized_keys) != 0)
+		goto fail;
+	return 0;
+fail:
+	store_share_clear(sh);
+	return -1;
+}
+
+/* One share by a key the caller has bound to ?1. */
+static int
+share_lookup(struct store *st, sqlite3_stmt *s, struct store_share *sh)
+{
+	int	 rc, r = -1;
+
+	rc = step(st, s, 0);
+	if (rc == SQLITE_DONE)
+		r = STORE_NOTFOUND;
+	else if (rc == SQLITE_ROW)
+		r = share_from_row(st, s, sh);
+	stmt_put(s);
+	return r;
+}
+
+int
+store_share_get(struct store *st, const char *id, struct store_share *sh)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_SHARE_GET);
+
+	memset(sh, 0, sizeof *sh);
+	if (id == NULL)
+		return STORE_NOTFOUND;
+	if (bind_text(st, s, 1, id) != 0) {
+		stmt_put(s);
+		return -1;
+	}
+	return share_lookup(st, s, sh);
+}
+
+int
+store_share_find_token(struct store *st,
+    const unsigned char hash[SHARE_HASH_LEN], struct store_share *sh)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_SHARE_BY_TOKEN);
+
+	memset(sh, 0, sizeof *sh);
+	if (hash == NULL)
+		return STORE_NOTFOUND;
+	if (bind_blob(st, s, 1, hash, SHARE_HASH_LEN) != 0) {
+		stmt_put(s);
+		return -1;
+	}
+	return share_lookup(st, s, sh);
+}
+
+/* Every row of a bound SHARE_COLUMNS query; the caller puts s back. */
+static int
+share_rows(struct store *st, sqlite3_stmt *s, struct store_share **arrp,
+    size_t *np)
+{
+	struct store_share	*arr = NULL, *na;
+	size_t			 n = 0, cap = 0;
+	int			 rc, r = -1;
+
+	while ((rc = step(st, s, 0)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 8 : cap * 2;
+			if ((na = reallocarray(arr, cap, sizeof *arr)) ==
+			    NULL) {
+				log_error("store: out of memory");
+				goto out;
+			}
+			arr = na;
+		}
+		if (share_from_row(st, s, &arr[n]) != 0)
+			goto out;
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	*arrp = arr;
+	*np = n;
+	arr = NULL;
+	r = 0;
+out:
+	store_share_list_free(arr, n);
+	return r;
+}
+
+int
+store_share_list(struct store *st, const char *session_id,
+    int include_inactive, struct store_share **arrp, size_t *np)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_SHARE_LIST);
+	int		 r = -1;
+
+	*arrp = NULL;
+	*np = 0;
+	if (bind_text(st, s, 1, nz(session_id)) == 0 &&
+	    bind_int64(st, s, 2, include_inactive != 0) == 0)
+		r = share_rows(st, s, arrp, np);
+	stmt_put(s);
+	return r;
+}
+
+int
+store_shares_for_user(struct store *st, int64_t user_id,
+    struct store_share **arrp, size_t *np)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_SHARE_FOR_USER);
+	int		 r = -1;
+
+	*arrp = NULL;
+	*np = 0;
+	if (bind_int64(st, s, 1, user_id) == 0)
+		r = share_rows(st, s, arrp, np);
+	stmt_put(s);
+	return r;
+}
+
+int
+store_share_set_state(struct store *st, const char *id,
+    enum share_state state, int64_t at, int64_t by)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_SHARE_SET_STATE);
+	int		 revoked = state == SHARE_REVOKED, r = -1;
+
+	if (state != SHARE_EXPIRED && state != SHARE_REVOKED &&
+	    state != SHARE_ENDED) {
+		log_warn("store: share %s cannot become %s", nz(id),
+		    share_state_name(state));
+		return -1;
+	}
+	if (id == NULL)
+		return STORE_NOTFOUND;
+	if (bind_text(st, s, 1, id) == 0 &&
+	    bind_text(st, s, 2, share_state_name(state)) == 0 &&
+	    bind_int64(st, s, 3, at) == 0 &&
+	    bind_int64_or_null(st, s, 4, by, !revoked || by == 0) == 0)
+		r = update_changes(st, s);
+	stmt_put(s);
+	return r;
+}
+
+int
+store_share_set_expiry(struct store *st, const char *id, int64_t expires_at)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_SHARE_SET_EXPIRY);
+	int		 r = -1;
+
+	if (expires_at <= 0) {
+		log_warn("store: share %s: invalid expiry %lld", nz(id),
+		    (long long)expires_at);
+		return -1;
+	}
+	if (id == NULL)
+		return STORE_NOTFOUND;
+	if (bind_text(st, s, 1, id) == 0 &&
+	    bind_int64(st, s, 2, expires_at) == 0)
+		r = update_changes(st, s);
+	stmt_put(s);
+	return r;
+}
+
+int
+store_share_set_label(struct store *st, const char *id, const char *label)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_SHARE_SET_LABEL);
+	int		 r = -1;
+
+	if (id == NULL)
+		return STORE_NOTFOUND;
+	if (bind_text(st, s, 1, id) == 0 &&
+	    bind_text(st, s, 2, nz(label)) == 0)
+		r = update_changes(st, s);
+	stmt_put(s);
+	return r;
+}
+
+int
+store_share_claim(struct store *st, const char *id, int64_t user_id,
+    int64_t at)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_SHARE_CLAIM);
+	int		 rc, r = -1;
+
+	if (id == NULL || user_id <= 0)
+		return STORE_NOTFOUND;
+	if (bind_text(st, s, 1, id) != 0 ||
+	    bind_int64(st, s, 2, user_id) != 0 ||
+	    bind_int64(st, s, 3, at) != 0)
+		goto out;
+	rc = step(st, s, 1);
+	if (RC_FKEY(rc))		/* no such user */
+		r = STORE_NOTFOUND;
+	else if (rc == SQLITE_DONE)
+		r = sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : 0;
+out:
+	stmt_put(s);
+	return r;
+}
+
+/* Also runs inside store_session_set_state's transaction. */
+static int
+shares_end(struct store *st, const char *session_id, int64_t at,
+    int *countp)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_SHARE_END_SESSION);
+	int		 r = -1;
+
+	if (bind_text(st, s, 1, nz(session_id)) == 0 &&
+	    bind_int64(st, s, 2, at) == 0 &&
+	    step(st, s, 0) == SQLITE_DONE) {
+		if (countp != NULL)
+			*countp = sqlite3_changes(st->db);
+		r = 0;
+	}
+	stmt_put(s);
+	return r;
+}
+
+int
+store_shares_end_session(struct store *st, const char *session_id,
+    int64_t at, int *countp)
+{
+	if (countp != NULL)
+		*countp = 0;
+	return shares_end(st, session_id, at, countp);
+}
+
+/*
+ * Selecting and updating under one write lock: the ids returned are
+ * exactly the rows changed, so the caller can cut those viewers off.
+ * A share counts as expired from its expires_at, which is what
+ * state_at records even when the sweep runs late (after a restart).
+ */
+int
+store_shares_expire_due(struct store *st, int64_t now,
+    char (**idsp)[SHARE_ID_LEN + 1], size_t *np)
+{
+	sqlite3_stmt	*s = NULL;
+	char		(*ids)[SHARE_ID_LEN + 1] = NULL, (*na)[SHARE_ID_LEN + 1];
+	size_t		 n = 0, cap = 0;
+	int		 rc, r = -1;
+
+	*idsp = NULL;
+	*np = 0;
+	if (tx_begin(st) != 0)
+		return -1;
+	s = stmt_get(st, S_SHARE_DUE);
+	if (bind_int64(st, s, 1, now) != 0)
+		goto out;
+	while ((rc = step(st, s, 0)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 8 : cap * 2;
+			if ((na = reallocarray(ids, cap, sizeof *ids)) ==
+			    NULL) {
+				log_error("store: out of memory");
+				goto out;
+			}
+			ids = na;
+		}
+		col_copy(s, 0, ids[n++], sizeof *ids);
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	stmt_put(s);
+	s = NULL;
+	if (n > 0) {
+		s = stmt_get(st, S_SHARE_EXPIRE);
+		if (bind_int64(st, s, 1, now) != 0 ||
+		    step(st, s, 0) != SQLITE_DONE)
+			goto out;
+		stmt_put(s);
+		s = NULL;
+	}
+	if (tx_commit(st) != 0)
+		goto out;
+	*idsp = ids;
+	*np = n;
+	return 0;
+out:
+	stmt_put(s);
+	tx_rollback(st);
+	free(ids);
+	return r;
+}
+
+int
+store_share_next_expiry(struct store *st, int64_t *atp)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_SHARE_NEXT_EXPIRY);
+	int		 rc, r = -1;
+
+	rc = step(st, s, 0);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 0) == SQLITE_NULL)
+			r = STORE_NOTFOUND;
+		else {
+			*atp = sqlite3_column_int64(s, 0);
+			r = 0;
+		}
+	}
+	stmt_put(s);
+	return r;
+}
+
+/* --- audit ------------------------------------------------------------ */
+
+int
+store_audit_add(struct store *st, const struct store_audit *a)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_AUDIT_INSERT);
+	int		 r = -1;
+
+	if (a == NULL || a->action == NULL || *a->action == '\0') {
+		log_warn("store: audit event without an action");
+		return -1;
+	}
+	if (bind_int64(st, s, 1, a->at != 0 ? a->at : time_now()) == 0 &&
+	    bind_int64_or_null(st, s, 2, a->actor_id, a->actor_id == 0) == 0 &&
+	    bind_text(st, s, 3, nz(a->actor_name)) == 0 &&
+	    bind_text(st, s, 4, a->action) == 0 &&
+	    bind_text(st, s, 5, a->session_id) == 0 &&
+	    bind_text(st, s, 6, a->share_id) == 0 &&
+	    bind_text(st, s, 7, a->target_user) == 0 &&
+	    bind_text(st, s, 8, nz(a->address)) == 0 &&
+	    bind_text(st, s, 9, nz(a->detail)) == 0 &&
+	    step(st, s, 0) == SQLITE_DONE)
+		r = 0;
+	stmt_put(s);
+	return r;
+}
+
+static void
+audit_clear(struct store_audit *a)
+{
+	free(a->actor_name);
+	free(a->action);
+	free(a->session_id);
+	free(a->share_id);
+	free(a->target_user);
+	free(a->address);
+	free(a->detail);
+	memset(a, 0, sizeof *a);
+}
+
+void
+store_audit_list_free(struct store_audit *arr, size_t n)
+{
+	size_t	 i;
+
+	if (arr == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		audit_clear(&arr[i]);
+	free(arr);
+}
+
+int
+store_audit_list(struct store *st, const struct store_audit_filter *f,
+    struct store_audit **arrp, size_t *np)
+{
+	static const struct store_audit_filter	 all;
+	sqlite3_stmt				*s;
+	struct store_audit			*arr = NULL, *na, *a;
+	size_t					 n = 0, cap = 0, limit;
+	int					 rc, r = -1;
+
+	*arrp = NULL;
+	*np = 0;
+	if (f == NULL)
+		f = &all;
+	s = stmt_get(st, f->session_id != NULL ? S_AUDIT_LIST_SESSION :
+	    S_AUDIT_LIST);
+	limit = f->limit == 0 ? AUDIT_LIST_DEFAULT :
+	    f->limit > AUDIT_LIST_MAX ? AUDIT_LIST_MAX : f->limit;
+	if (bind_int64(st, s, 1, f->owner_id) != 0 ||
+	    (f->session_id != NULL &&
+	    bind_text(st, s, 2, f->session_id) != 0) ||
+	    bind_int64(st, s, 3, f->since) != 0 ||
+	    bind_int64(st, s, 4, (int64_t)limit) != 0)
+		goto out;
+	while ((rc = step(st, s, 0)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 32 : cap * 2;
+			if ((na = reallocarray(arr, cap, sizeof *arr)) ==
+			    NULL) {
+				log_error("store: out of memory");
+				goto out;
+			}
+			arr = na;
+		}
+		a = &arr[n++];
+		memset(a, 0, sizeof *a);
+		a->id = sqlite3_column_int64(s, 0);
+		a->at = sqlite3_column_int64(s, 1);
+		a->actor_id = sqlite3_column_int64(s, 2);	/* NULL: 0 */
+		if (col_dup(st, s, 3, &a->actor_name) != 0 ||
+		    col_dup(st, s, 4, &a->action) != 0 ||
+		    col_dup(st, s, 5, &a->session_id) != 0 ||
+		    col_dup(st, s, 6, &a->share_id) != 0 ||
+		    col_dup(st, s, 7, &a->target_user) != 0 ||
+		    col_dup(st, s, 8, &a->address) != 0 ||
+		    col_dup(st, s, 9, &a->detail) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	*arrp = arr;
+	*np = n;
+	arr = NULL;
+	r = 0;
+out:
+	stmt_put(s);
+	store_audit_list_free(arr, n);
 	return r;
 }

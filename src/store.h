@@ -117,7 +117,9 @@ int	 store_user_get_password(struct store *, int64_t, char **);
  * exit status (negative: unknown, stored as NULL) when the new state is
  * terminated; a terminated session is final (-1 on any other state),
  * and asking for the state a session is already in changes nothing.
- * store_session_list with user id 0 lists every user's sessions.
+ * Terminating a session, here or in store_session_reap, also ends its
+ * active shares in the same transaction.  store_session_list with user
+ * id 0 lists every user's sessions.
  */
 int	 store_session_insert(struct store *, const struct store_session *);
 int	 store_session_set_state(struct store *, const char *,
@@ -133,5 +135,165 @@ int	 store_session_list(struct store *, int64_t, int,
 void	 store_session_clear(struct store_session *);
 void	 store_session_list_free(struct store_session *, size_t);
 int	 store_session_reap(struct store *, int64_t, int *);
+
+/*
+ * Shares: grants of access to one session (DESIGN.md, "The model").
+ * A link or claim share carries the keyed hash of its token (the token
+ * itself is never stored); a user share names its target user instead.
+ * Claiming a claim share turns it into a user share and drops its
+ * token hash, so the link works once.  A share leaves 'active' once, for
+ * good: expired, revoked or ended (its session terminated); state_at
+ * records when.  The id is SHARE_ID_LEN lowercase letters and digits,
+ * made by the caller (share_id_new in secrets.h).
+ */
+#define SHARE_ID_LEN	12	/* same value in secrets.h */
+#define SHARE_HASH_LEN	32
+
+enum share_kind {
+	SHARE_LINK,
+	SHARE_USER,
+	SHARE_CLAIM,
+};
+
+enum share_perm {
+	SHARE_READ_ONLY,
+	SHARE_READ_WRITE,
+};
+
+enum share_state {
+	SHARE_ACTIVE,
+	SHARE_EXPIRED,
+	SHARE_REVOKED,
+	SHARE_ENDED,
+};
+
+struct store_share {
+	char			 id[SHARE_ID_LEN + 1];
+	char			 session_id[37];
+	enum share_kind		 kind;
+	enum share_perm		 perm;
+	int			 has_token;
+	unsigned char		 token_hash[SHARE_HASH_LEN];
+	int64_t			 target_user_id;	/* 0: none */
+	char			 target_user[33];
+	int64_t			 created_by;
+	char			 created_by_name[33];
+	int64_t			 created_at, expires_at;
+	int			 max_viewers;		/* 0: no limit */
+	int			 require_auth;
+	char			*password_hash;		/* NULL if none */
+	char			*label;			/* never NULL on reads */
+	char			*authorized_keys;	/* NULL: any key */
+	enum share_state	 state;
+	int64_t			 state_at;		/* 0 while active */
+	int64_t			 revoked_by;		/* 0: none */
+	char			 revoked_by_name[33];
+	int64_t			 claimed_at;		/* 0: never */
+	char			 owner_name[33];	/* the session's owner */
+	int64_t			 owner_id;
+};
+
+const char	*share_kind_name(enum share_kind);
+int		 share_kind_parse(const char *, enum share_kind *);
+const char	*share_perm_name(enum share_perm);
+int		 share_perm_parse(const char *, enum share_perm *);
+const char	*share_state_name(enum share_state);
+int		 share_state_parse(const char *, enum share_state *);
+
+/*
+ * store_share_insert writes a new active share (state, state_at,
+ * revoked_by, claimed_at and the names are ignored; created_at 0 means
+ * now).  A link or claim share needs has_token and no target, a user
+ * share a target and no token; expires_at must be set.  It answers
+ * STORE_EXISTS for a known id or token hash and STORE_NOTFOUND for an
+ * unknown or terminated session or an unknown user.
+ *
+ * store_share_get and store_share_find_token return a share in any
+ * state (the caller checks state and expires_at, so that it can tell
+ * "revoked" from "unknown"); release it with store_share_clear.
+ * store_share_list and store_shares_for_user order by created_at, then
+ * creation; store_shares_for_user lists the active user shares whose
+ * target is the user ("shared with me").
+ *
+ * store_share_set_state moves an active share to expired, revoked (by
+ * is recorded as revoked_by; 0 for none) or ended; store_share_set_expiry
+ * changes an active share only; all three answer STORE_NOTFOUND when no
+ * active share has that id.  store_share_claim turns an active,
+ * unexpired (expires_at > at) claim share into a user share for the
+ * user, atomically: a second claim answers STORE_NOTFOUND.
+ *
+ * store_shares_end_session ends the active shares of one session;
+ * store_session_set_state (to terminated) and store_session_reap do the
+ * same in their own transaction.  store_shares_expire_due expires every
+ * active share with expires_at <= now (state_at = its expires_at) and
+ * returns their ids, oldest expiry first, in one malloc'd array (free()
+ * it).  store_share_next_expiry gives the earliest expires_at among
+ * active shares, or STORE_NOTFOUND, for the expiry timer.
+ */
+int	 store_share_insert(struct store *, const struct store_share *);
+int	 store_share_get(struct store *, const char *, struct store_share *);
+int	 store_share_find_token(struct store *,
+	    const unsigned char [SHARE_HASH_LEN], struct store_share *);
+void	 store_share_clear(struct store_share *);
+int	 store_share_list(struct store *, const char *, int,
+	    struct store_share **, size_t *);
+void	 store_share_list_free(struct store_share *, size_t);
+int	 store_share_set_state(struct store *, const char *,
+	    enum share_state, int64_t, int64_t);
+int	 store_share_set_expiry(struct store *, const char *, int64_t);
+int	 store_share_set_label(struct store *, const char *, const char *);
+int	 store_share_claim(struct store *, const char *, int64_t, int64_t);
+int	 store_shares_end_session(struct store *, const char *, int64_t,
+	    int *);
+int	 store_shares_expire_due(struct store *, int64_t,
+	    char (**)[SHARE_ID_LEN + 1], size_t *);
+int	 store_share_next_expiry(struct store *, int64_t *);
+int	 store_shares_for_user(struct store *, int64_t,
+	    struct store_share **, size_t *);
+
+/*
+ * Hands a live session to another user (NOC handoff): STORE_NOTFOUND
+ * for an unknown or terminated session or an unknown user.
+ */
+int	 store_session_set_owner(struct store *, const char *, int64_t);
+
+/*
+ * The audit trail: append-only (triggers refuse UPDATE and DELETE).
+ * On insert, at 0 means now, actor_id 0 means the system (NULL), and
+ * NULL strings store an empty text or, for session_id, share_id and
+ * target_user, SQL NULL; action is required.  On reads no string is
+ * NULL.
+ *
+ * store_audit_list returns the newest `limit` events that pass the
+ * filter, oldest first.  owner_id restricts to events of that user's
+ * sessions and events that user caused; session_id to one session;
+ * since to at >= since.  A NULL filter means all, limit 1000.
+ */
+struct store_audit {
+	int64_t	 id, at;
+	int64_t	 actor_id;
+	char	*actor_name;
+	char	*action;
+	char	*session_id;
+	char	*share_id;
+	char	*target_user;
+	char	*address;
+	char	*detail;
+};
+
+#define AUDIT_LIST_DEFAULT	1000
+#define AUDIT_LIST_MAX		10000
+
+struct store_audit_filter {
+	int64_t		 owner_id;	/* 0: every session */
+	const char	*session_id;	/* NULL: any */
+	int64_t		 since;		/* 0: any time */
+	size_t		 limit;		/* 0: 1000; at most 10000 */
+};
+
+int	 store_audit_add(struct store *, const struct store_audit *);
+int	 store_audit_list(struct store *, const struct store_audit_filter *,
+	    struct store_audit **, size_t *);
+void	 store_audit_list_free(struct store_audit *, size_t);
 
 #endif

@@ -197,6 +197,14 @@ test_open(void)
 	    "'session_events')"), 4);
 	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE "
 	    "type = 'index' AND name = 'sessions_user_started'"), 1);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE "
+	    "type = 'table' AND name IN ('shares', 'audit')"), 2);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE "
+	    "type = 'index' AND name IN ('shares_session', "
+	    "'shares_state_expires', 'shares_target', 'audit_session', "
+	    "'audit_at')"), 5);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE "
+	    "type = 'trigger' AND tbl_name = 'audit'"), 3);
 	CHECK_INT(store_user_add(st, "keeper", 1, &id), 0);
 	store_close(st);
 
@@ -822,6 +830,993 @@ test_cascade(struct store *st, const char *path)
 	CHECK_INT(store_key_find(st, 0, "x", "y"), STORE_NOTFOUND);
 }
 
+/* --- migration 2: shares and audit -------------------------------------- */
+
+/*
+ * Migration 1 exactly as released (store.c never edits it): a fixture
+ * for a database written by tandemd 0.1.  test_migrate_v1 checks that it
+ * still matches, by comparing the migrated schema with a fresh one.
+ */
+static const char v1_schema[] =
+	"PRAGMA application_id = 1952542308;"
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT UNIQUE NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('user', 'admin')),"
+	"  password_hash TEXT,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE user_keys ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  key_type TEXT NOT NULL,"
+	"  key_blob TEXT NOT NULL,"
+	"  fingerprint TEXT NOT NULL,"
+	"  comment TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (key_type, key_blob)"
+	");"
+	"CREATE INDEX user_keys_user ON user_keys (user_id);"
+	"CREATE TABLE sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  state TEXT NOT NULL"
+	"    CHECK (state IN ('active', 'disconnected', 'terminated')),"
+	"  started_at INTEGER NOT NULL,"
+	"  ended_at INTEGER,"
+	"  cols INTEGER NOT NULL,"
+	"  rows INTEGER NOT NULL,"
+	"  client_address TEXT NOT NULL DEFAULT '',"
+	"  auth_method TEXT NOT NULL DEFAULT '',"
+	"  command TEXT NOT NULL DEFAULT '',"
+	"  exit_status INTEGER"
+	");"
+	"CREATE INDEX sessions_user_started ON sessions (user_id, started_at);"
+	"CREATE INDEX sessions_state ON sessions (state);"
+	"CREATE TABLE session_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  session_id TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  detail TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX session_events_session"
+	"  ON session_events (session_id, id);"
+	"PRAGMA user_version = 1;";
+
+#define SCHEMA_SQL							\
+	"SELECT group_concat(type || ' ' || name || ': ' ||"		\
+	" coalesce(sql, ''), char(10)) FROM (SELECT * FROM sqlite_schema"\
+	" ORDER BY name)"
+
+static void
+test_migrate_v1(void)
+{
+	static char		 fresh[16384], migrated[16384];
+	const char		*v1 = tmppath("v1.db"), *v2 = tmppath("v2.db");
+	struct store		*st = NULL;
+	struct store_session	 g;
+	struct store_share	 sh;
+	int64_t			 at;
+
+	/* A version-1 file with a user, a live and an ended session. */
+	CHECK_INT(raw_exec(v1, v1_schema), 0);
+	CHECK_INT(raw_exec(v1, "PRAGMA journal_mode = WAL;"
+	    "INSERT INTO users (id, name, role, created_at)"
+	    " VALUES (7, 'olduser', 'admin', 100);"
+	    "INSERT INTO user_keys (user_id, key_type, key_blob, fingerprint,"
+	    " created_at) VALUES (7, 'ssh-ed25519', 'AAAAold', 'SHA256:o', 100);"
+	    "INSERT INTO sessions (id, user_id, state, started_at, cols, rows)"
+	    " VALUES ('" S1 "', 7, 'disconnected', 200, 80, 24);"
+	    "INSERT INTO sessions (id, user_id, state, started_at, ended_at,"
+	    " cols, rows, exit_status) VALUES ('" S2 "', 7, 'terminated', 150,"
+	    " 160, 80, 24, 0);"
+	    "INSERT INTO session_events (session_id, at, state)"
+	    " VALUES ('" S1 "', 200, 'active');"), 0);
+	CHECK_INT(raw_int(v1, "PRAGMA user_version"), 1);
+
+	CHECK_INT(store_open(v1, &st), 0);
+	if (st == NULL)
+		return;
+	CHECK(store_latest_version() >= 2);
+	CHECK_INT(store_schema_version(st), store_latest_version());
+	CHECK_INT(raw_int(v1, "PRAGMA user_version"), store_latest_version());
+	CHECK_INT(raw_int(v1, "PRAGMA application_id"), 0x74616e64);
+
+	/* Nothing of version 1 was lost or changed. */
+	CHECK_INT(raw_int(v1, "SELECT count(*) FROM users"), 1);
+	CHECK_INT(raw_int(v1, "SELECT count(*) FROM user_keys"), 1);
+	CHECK_INT(raw_int(v1, "SELECT count(*) FROM session_events"), 1);
+	CHECK_INT(store_key_find(st, 7, "ssh-ed25519", "AAAAold"), 0);
+	CHECK_INT(store_session_get(st, S1, &g), 0);
+	CHECK_INT(g.state, SESSION_DISCONNECTED);
+	CHECK_STR(g.user_name, "olduser");
+	store_session_clear(&g);
+	CHECK_INT(store_session_get(st, S2, &g), 0);
+	CHECK_INT(g.exit_status, 0);
+	store_session_clear(&g);
+
+	/* The new tables work on the upgraded file. */
+	CHECK_INT(store_share_next_expiry(st, &at), STORE_NOTFOUND);
+	memset(&sh, 0, sizeof sh);
+	snprintf(sh.id, sizeof sh.id, "upgraded0001");
+	snprintf(sh.session_id, sizeof sh.session_id, "%s", S1);
+	sh.kind = SHARE_USER;
+	sh.target_user_id = 7;
+	sh.created_by = 7;
+	sh.expires_at = 9999;
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	store_close(st);
+
+	/* Upgraded and fresh files have the very same schema. */
+	st = NULL;
+	CHECK_INT(store_open(v2, &st), 0);
+	store_close(st);
+	raw_text(v1, SCHEMA_SQL, migrated, sizeof migrated);
+	raw_text(v2, SCHEMA_SQL, fresh, sizeof fresh);
+	CHECK_STR(migrated, fresh);
+	CHECK(strstr(fresh, "table shares: ") != NULL);
+	CHECK(strstr(fresh, "trigger audit_no_delete: ") != NULL);
+	CHECK(strstr(fresh, "trigger audit_no_update: ") != NULL);
+	CHECK(strstr(fresh, "trigger audit_no_replace: ") != NULL);
+
+	/* Reopening an upgraded file changes nothing. */
+	st = NULL;
+	CHECK_INT(store_open(v1, &st), 0);
+	if (st != NULL) {
+		CHECK_INT(store_schema_version(st), store_latest_version());
+		CHECK_INT(store_share_get(st, "upgraded0001", &sh), 0);
+		CHECK_STR(sh.owner_name, "olduser");
+		store_share_clear(&sh);
+		store_close(st);
+	}
+}
+
+static void
+test_share_names(void)
+{
+	enum share_kind		 k;
+	enum share_perm		 p;
+	enum share_state	 s;
+
+	CHECK_STR(share_kind_name(SHARE_LINK), "link");
+	CHECK_STR(share_kind_name(SHARE_USER), "user");
+	CHECK_STR(share_kind_name(SHARE_CLAIM), "claim");
+	CHECK_STR(share_kind_name((enum share_kind)9), "unknown");
+	CHECK_STR(share_perm_name(SHARE_READ_ONLY), "read_only");
+	CHECK_STR(share_perm_name(SHARE_READ_WRITE), "read_write");
+	CHECK_STR(share_state_name(SHARE_ACTIVE), "active");
+	CHECK_STR(share_state_name(SHARE_EXPIRED), "expired");
+	CHECK_STR(share_state_name(SHARE_REVOKED), "revoked");
+	CHECK_STR(share_state_name(SHARE_ENDED), "ended");
+	CHECK_STR(share_state_name((enum share_state)-1), "unknown");
+
+	CHECK(share_kind_parse("claim", &k) == 0 && k == SHARE_CLAIM);
+	CHECK(share_kind_parse("link", &k) == 0 && k == SHARE_LINK);
+	CHECK_INT(share_kind_parse("Link", &k), -1);
+	CHECK_INT(share_kind_parse(NULL, &k), -1);
+	CHECK(share_perm_parse("read_write", &p) == 0 &&
+	    p == SHARE_READ_WRITE);
+	CHECK(share_perm_parse("read_only", &p) == 0 && p == SHARE_READ_ONLY);
+	CHECK_INT(share_perm_parse("rw", &p), -1);
+	CHECK(share_state_parse("revoked", &s) == 0 && s == SHARE_REVOKED);
+	CHECK(share_state_parse("ended", &s) == 0 && s == SHARE_ENDED);
+	CHECK_INT(share_state_parse("", &s), -1);
+}
+
+/* A distinct, recognisable 32-byte "keyed hash" for each seed. */
+static const unsigned char *
+fake_hash(int seed)
+{
+	static unsigned char	 h[8][32];
+	static int		 i;
+
+	i = (i + 1) % 8;
+	memset(h[i], seed, sizeof h[i]);
+	h[i][0] = 0xab;
+	h[i][31] = (unsigned char)(seed * 7);
+	return h[i];
+}
+
+static struct store_share
+make_share(const char *id, const char *session_id, enum share_kind kind,
+    int64_t by, int64_t created_at, int64_t expires_at)
+{
+	struct store_share	 sh;
+
+	memset(&sh, 0, sizeof sh);
+	snprintf(sh.id, sizeof sh.id, "%s", id);
+	snprintf(sh.session_id, sizeof sh.session_id, "%s", session_id);
+	sh.kind = kind;
+	sh.perm = SHARE_READ_ONLY;
+	sh.created_by = by;
+	sh.created_at = created_at;
+	sh.expires_at = expires_at;
+	sh.require_auth = 1;
+	return sh;
+}
+
+static long long
+nshares(const char *path)
+{
+	return raw_int(path, "SELECT count(*) FROM shares");
+}
+
+/* The ids of a share list, comma-separated, for one CHECK_STR. */
+static const char *
+share_ids(const struct store_share *arr, size_t n)
+{
+	static char	 buf[512];
+	size_t		 i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < sizeof buf; i++)
+		off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s",
+		    i ? "," : "", arr[i].id);
+	return buf;
+}
+
+#define SA1	"a1a1a1a1-a1a1-4a1a-8a1a-a1a1a1a1a1a1"
+#define SA2	"a2a2a2a2-a2a2-4a2a-8a2a-a2a2a2a2a2a2"
+#define SA3	"a3a3a3a3-a3a3-4a3a-8a3a-a3a3a3a3a3a3"
+#define SB1	"b1b1b1b1-b1b1-4b1b-8b1b-b1b1b1b1b1b1"
+#define SX	"ffffffff-ffff-4fff-8fff-ffffffffffff"
+
+static void
+test_shares(void)
+{
+	const char		*path = tmppath("shares.db");
+	const char		*odd = "pair w/ \"bob\" 🎉; DROP TABLE shares";
+	struct store		*st = NULL;
+	struct store_session	 ss;
+	struct store_share	 sh, g, *list = NULL;
+	size_t			 n = 99;
+	int64_t			 alice, bob, carol, root, at;
+	char			 (*ids)[SHARE_ID_LEN + 1] = NULL;
+	char			 text[256];
+	int			 count;
+
+	CHECK_INT(store_open(path, &st), 0);
+	if (st == NULL)
+		return;
+	CHECK_INT(store_share_next_expiry(st, &at), STORE_NOTFOUND);
+	CHECK_INT(store_user_add(st, "alice", 0, &alice), 0);
+	CHECK_INT(store_user_add(st, "bob", 0, &bob), 0);
+	CHECK_INT(store_user_add(st, "carol", 0, &carol), 0);
+	CHECK_INT(store_user_add(st, "root", 1, &root), 0);
+	ss = make_session(SA1, alice, 100);
+	CHECK_INT(store_session_insert(st, &ss), 0);
+	ss = make_session(SA2, alice, 110);
+	CHECK_INT(store_session_insert(st, &ss), 0);
+	ss = make_session(SB1, bob, 120);
+	ss.state = SESSION_DISCONNECTED;
+	CHECK_INT(store_session_insert(st, &ss), 0);
+	ss = make_session(SA3, alice, 130);
+	ss.state = SESSION_TERMINATED;
+	ss.ended_at = 140;
+	CHECK_INT(store_session_insert(st, &ss), 0);
+
+	/* A link share with every optional field set. */
+	sh = make_share("link00000001", SA1, SHARE_LINK, alice, 1000, 10000);
+	sh.has_token = 1;
+	memcpy(sh.token_hash, fake_hash(1), 32);
+	sh.perm = SHARE_READ_WRITE;
+	sh.max_viewers = 3;
+	sh.require_auth = 0;
+	sh.password_hash = (char *)"$argon2id$v=19$m=65536,t=2,p=1$fake";
+	sh.label = (char *)"pairing";
+	sh.authorized_keys = (char *)"ssh-ed25519 AAAA1\nssh-rsa AAAA2";
+	sh.state = SHARE_REVOKED;		/* ignored: new shares are active */
+	sh.state_at = 5;
+	CHECK_INT(store_share_insert(st, &sh), 0);
+
+	memset(&g, 0xff, sizeof g);
+	CHECK_INT(store_share_get(st, "link00000001", &g), 0);
+	CHECK_STR(g.id, "link00000001");
+	CHECK_STR(g.session_id, SA1);
+	CHECK_INT(g.kind, SHARE_LINK);
+	CHECK_INT(g.perm, SHARE_READ_WRITE);
+	CHECK_INT(g.has_token, 1);
+	CHECK(memcmp(g.token_hash, fake_hash(1), 32) == 0);
+	CHECK_INT(g.target_user_id, 0);
+	CHECK_STR(g.target_user, "");
+	CHECK_INT(g.created_by, alice);
+	CHECK_STR(g.created_by_name, "alice");
+	CHECK_INT(g.created_at, 1000);
+	CHECK_INT(g.expires_at, 10000);
+	CHECK_INT(g.max_viewers, 3);
+	CHECK_INT(g.require_auth, 0);
+	CHECK_STR(g.password_hash, "$argon2id$v=19$m=65536,t=2,p=1$fake");
+	CHECK_STR(g.label, "pairing");
+	CHECK_STR(g.authorized_keys, "ssh-ed25519 AAAA1\nssh-rsa AAAA2");
+	CHECK_INT(g.state, SHARE_ACTIVE);
+	CHECK_INT(g.state_at, 0);
+	CHECK_INT(g.revoked_by, 0);
+	CHECK_STR(g.revoked_by_name, "");
+	CHECK_INT(g.claimed_at, 0);
+	CHECK_STR(g.owner_name, "alice");
+	CHECK_INT(g.owner_id, alice);
+	store_share_clear(&g);
+	CHECK(g.label == NULL && g.password_hash == NULL);
+	CHECK_INT(raw_int(path, "SELECT length(token_hash) FROM shares"), 32);
+
+	/* Duplicates, unknown rows and malformed shares change nothing. */
+	CHECK_INT(store_share_insert(st, &sh), STORE_EXISTS);
+	memcpy(sh.id, "link00000002", 13);
+	CHECK_INT(store_share_insert(st, &sh), STORE_EXISTS);	/* token */
+	memcpy(sh.token_hash, fake_hash(2), 32);
+	memcpy(sh.id, "link00000001", 13);
+	CHECK_INT(store_share_insert(st, &sh), STORE_EXISTS);	/* id */
+	memcpy(sh.id, "link00000002", 13);
+	memcpy(sh.session_id, SX, 37);
+	CHECK_INT(store_share_insert(st, &sh), STORE_NOTFOUND);
+	memcpy(sh.session_id, SA3, 37);		/* terminated */
+	CHECK_INT(store_share_insert(st, &sh), STORE_NOTFOUND);
+	memcpy(sh.session_id, SA1, 37);
+	sh.created_by = 424242;
+	CHECK_INT(store_share_insert(st, &sh), STORE_NOTFOUND);
+	sh.created_by = alice;
+	memcpy(sh.id, "LINK00000002", 13);
+	CHECK_INT(store_share_insert(st, &sh), -1);
+	memcpy(sh.id, "link0000002", 12);
+	CHECK_INT(store_share_insert(st, &sh), -1);
+	memcpy(sh.id, "link-0000002", 13);
+	CHECK_INT(store_share_insert(st, &sh), -1);
+	memcpy(sh.id, "link00000002", 13);
+	sh.has_token = 0;				/* link without token */
+	CHECK_INT(store_share_insert(st, &sh), -1);
+	sh.has_token = 1;
+	sh.target_user_id = bob;			/* link with a target */
+	CHECK_INT(store_share_insert(st, &sh), -1);
+	sh.target_user_id = 0;
+	sh.expires_at = 0;
+	CHECK_INT(store_share_insert(st, &sh), -1);
+	sh.expires_at = 10000;
+	sh.max_viewers = -1;
+	CHECK_INT(store_share_insert(st, &sh), -1);
+	sh.max_viewers = 0;
+	sh.kind = (enum share_kind)3;
+	CHECK_INT(store_share_insert(st, &sh), -1);
+	sh.kind = SHARE_LINK;
+	sh.perm = (enum share_perm)2;
+	CHECK_INT(store_share_insert(st, &sh), -1);
+	memcpy(sh.session_id, "not-a-uuid", 11);
+	sh.perm = SHARE_READ_ONLY;
+	CHECK_INT(store_share_insert(st, &sh), -1);
+	CHECK_INT(store_share_insert(st, NULL), -1);
+	CHECK_INT(nshares(path), 1);
+
+	/* A user share: a target, no token, no password, any key. */
+	sh = make_share("user00000001", SA1, SHARE_USER, alice, 1001, 10000);
+	sh.target_user_id = bob;
+	sh.perm = SHARE_READ_WRITE;
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	sh.has_token = 1;
+	memcpy(sh.id, "user00000002", 13);
+	CHECK_INT(store_share_insert(st, &sh), -1);
+	sh.has_token = 0;
+	sh.target_user_id = 0;
+	CHECK_INT(store_share_insert(st, &sh), -1);
+	sh.target_user_id = 424242;
+	CHECK_INT(store_share_insert(st, &sh), STORE_NOTFOUND);
+	CHECK_INT(store_share_get(st, "user00000001", &g), 0);
+	CHECK_INT(g.kind, SHARE_USER);
+	CHECK_INT(g.has_token, 0);
+	CHECK_INT(g.target_user_id, bob);
+	CHECK_STR(g.target_user, "bob");
+	CHECK(g.password_hash == NULL);
+	CHECK(g.authorized_keys == NULL);
+	CHECK_STR(g.label, "");
+	CHECK_INT(g.require_auth, 1);
+	store_share_clear(&g);
+	CHECK_INT(raw_int(path, "SELECT token_hash IS NULL FROM shares "
+	    "WHERE id = 'user00000001'"), 1);
+
+	/* A claim link, created by an admin on alice's session. */
+	sh = make_share("claim0000001", SA1, SHARE_CLAIM, root, 1001, 10000);
+	sh.has_token = 1;
+	memcpy(sh.token_hash, fake_hash(3), 32);
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	CHECK_INT(nshares(path), 3);
+
+	/* Lookups. */
+	CHECK_INT(store_share_find_token(st, fake_hash(1), &g), 0);
+	CHECK_STR(g.id, "link00000001");
+	store_share_clear(&g);
+	CHECK_INT(store_share_find_token(st, fake_hash(3), &g), 0);
+	CHECK_STR(g.id, "claim0000001");
+	CHECK_INT(g.kind, SHARE_CLAIM);
+	CHECK_STR(g.created_by_name, "root");
+	CHECK_STR(g.owner_name, "alice");
+	store_share_clear(&g);
+	CHECK_INT(store_share_find_token(st, fake_hash(4), &g),
+	    STORE_NOTFOUND);
+	CHECK_INT(store_share_find_token(st, NULL, &g), STORE_NOTFOUND);
+	CHECK_INT(store_share_get(st, "nosuchshare1", &g), STORE_NOTFOUND);
+	CHECK_INT(store_share_get(st, NULL, &g), STORE_NOTFOUND);
+
+	/* Lists: created_at, then order of creation. */
+	CHECK_INT(store_share_list(st, SA1, 0, &list, &n), 0);
+	CHECK_STR(share_ids(list, n), "link00000001,user00000001,"
+	    "claim0000001");
+	if (n == 3) {
+		CHECK_STR(list[1].target_user, "bob");
+		CHECK_STR(list[2].created_by_name, "root");
+	}
+	store_share_list_free(list, n);
+	CHECK_INT(store_share_list(st, SA2, 1, &list, &n), 0);
+	CHECK_INT(n, 0);
+	CHECK(list == NULL);
+	store_share_list_free(list, n);
+	CHECK_INT(store_share_list(st, NULL, 1, &list, &n), 0);
+	CHECK_INT(n, 0);
+	store_share_list_free(list, n);
+
+	/* Shared with bob: the session and its owner come along. */
+	CHECK_INT(store_shares_for_user(st, bob, &list, &n), 0);
+	CHECK_STR(share_ids(list, n), "user00000001");
+	if (n == 1) {
+		CHECK_STR(list[0].session_id, SA1);
+		CHECK_STR(list[0].owner_name, "alice");
+		CHECK_INT(list[0].owner_id, alice);
+		CHECK_INT(list[0].perm, SHARE_READ_WRITE);
+	}
+	store_share_list_free(list, n);
+	CHECK_INT(store_shares_for_user(st, carol, &list, &n), 0);
+	CHECK_INT(n, 0);
+	store_share_list_free(list, n);
+
+	/* Claiming: once, by a known user, before expiry. */
+	CHECK_INT(store_share_claim(st, "claim0000001", 424242, 1500),
+	    STORE_NOTFOUND);
+	CHECK_INT(store_share_claim(st, "claim0000001", carol, 10000),
+	    STORE_NOTFOUND);			/* at its expiry: too late */
+	CHECK_INT(store_share_claim(st, "link00000001", carol, 1500),
+	    STORE_NOTFOUND);			/* not a claim link */
+	CHECK_INT(store_share_claim(st, "user00000001", carol, 1500),
+	    STORE_NOTFOUND);
+	CHECK_INT(store_share_claim(st, "nosuchshare1", carol, 1500),
+	    STORE_NOTFOUND);
+	CHECK_INT(store_share_claim(st, NULL, carol, 1500), STORE_NOTFOUND);
+	CHECK_INT(store_share_claim(st, "claim0000001", carol, 1500), 0);
+	CHECK_INT(store_share_claim(st, "claim0000001", bob, 1501),
+	    STORE_NOTFOUND);
+	CHECK_INT(store_share_claim(st, "claim0000001", carol, 1502),
+	    STORE_NOTFOUND);
+	CHECK_INT(store_share_get(st, "claim0000001", &g), 0);
+	CHECK_INT(g.kind, SHARE_USER);
+	CHECK_INT(g.target_user_id, carol);
+	CHECK_STR(g.target_user, "carol");
+	CHECK_INT(g.has_token, 0);
+	CHECK_INT(g.claimed_at, 1500);
+	CHECK_INT(g.state, SHARE_ACTIVE);
+	CHECK_INT(g.created_by, root);
+	store_share_clear(&g);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM shares WHERE "
+	    "id = 'claim0000001' AND token_hash IS NULL"), 1);
+	CHECK_INT(store_share_find_token(st, fake_hash(3), &g),
+	    STORE_NOTFOUND);			/* the link is spent */
+	CHECK_INT(store_shares_for_user(st, carol, &list, &n), 0);
+	CHECK_STR(share_ids(list, n), "claim0000001");
+	store_share_list_free(list, n);
+
+	/* Expiry and label edits. */
+	CHECK_INT(store_share_set_expiry(st, "link00000001", 20000), 0);
+	CHECK_INT(store_share_set_expiry(st, "nosuchshare1", 20000),
+	    STORE_NOTFOUND);
+	CHECK_INT(store_share_set_expiry(st, NULL, 20000), STORE_NOTFOUND);
+	CHECK_INT(store_share_set_expiry(st, "link00000001", 0), -1);
+	CHECK_INT(store_share_set_label(st, "link00000001", odd), 0);
+	CHECK_INT(store_share_set_label(st, "nosuchshare1", "x"),
+	    STORE_NOTFOUND);
+	CHECK_INT(store_share_get(st, "link00000001", &g), 0);
+	CHECK_INT(g.expires_at, 20000);
+	CHECK_STR(g.label, odd);
+	store_share_clear(&g);
+	raw_text(path, "SELECT label FROM shares WHERE id = 'link00000001'",
+	    text, sizeof text);
+	CHECK_STR(text, odd);
+	CHECK_INT(store_share_set_label(st, "link00000001", NULL), 0);
+	CHECK_INT(store_share_get(st, "link00000001", &g), 0);
+	CHECK_STR(g.label, "");
+	store_share_clear(&g);
+
+	/* Revoking: once, from active only; who did it is kept. */
+	CHECK_INT(store_share_set_state(st, "user00000001", SHARE_ACTIVE,
+	    1600, alice), -1);
+	CHECK_INT(store_share_set_state(st, "user00000001",
+	    (enum share_state)7, 1600, alice), -1);
+	CHECK_INT(store_share_set_state(st, "user00000001", SHARE_REVOKED,
+	    1600, alice), 0);
+	CHECK_INT(store_share_set_state(st, "user00000001", SHARE_REVOKED,
+	    1700, root), STORE_NOTFOUND);
+	CHECK_INT(store_share_set_state(st, "user00000001", SHARE_EXPIRED,
+	    1700, 0), STORE_NOTFOUND);
+	CHECK_INT(store_share_set_state(st, "nosuchshare1", SHARE_REVOKED,
+	    1700, 0), STORE_NOTFOUND);
+	CHECK_INT(store_share_set_state(st, NULL, SHARE_ENDED, 1700, 0),
+	    STORE_NOTFOUND);
+	CHECK_INT(store_share_set_expiry(st, "user00000001", 30000),
+	    STORE_NOTFOUND);
+	CHECK_INT(store_share_set_label(st, "user00000001", "was bob's"), 0);
+	CHECK_INT(store_share_get(st, "user00000001", &g), 0);
+	CHECK_INT(g.state, SHARE_REVOKED);
+	CHECK_INT(g.state_at, 1600);
+	CHECK_INT(g.revoked_by, alice);
+	CHECK_STR(g.revoked_by_name, "alice");
+	CHECK_INT(g.expires_at, 10000);
+	CHECK_STR(g.label, "was bob's");
+	store_share_clear(&g);
+	CHECK_INT(store_shares_for_user(st, bob, &list, &n), 0);
+	CHECK_INT(n, 0);
+	store_share_list_free(list, n);
+	CHECK_INT(store_share_list(st, SA1, 0, &list, &n), 0);
+	CHECK_STR(share_ids(list, n), "link00000001,claim0000001");
+	store_share_list_free(list, n);
+	CHECK_INT(store_share_list(st, SA1, 1, &list, &n), 0);
+	CHECK_STR(share_ids(list, n), "link00000001,user00000001,"
+	    "claim0000001");
+	if (n == 3)
+		CHECK_INT(list[1].state, SHARE_REVOKED);
+	store_share_list_free(list, n);
+
+	/* Only revoking records a revoker. */
+	sh = make_share("user00000003", SA2, SHARE_USER, alice, 1700, 10000);
+	sh.target_user_id = carol;
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	CHECK_INT(store_share_set_state(st, "user00000003", SHARE_ENDED,
+	    1800, root), 0);
+	CHECK_INT(store_share_get(st, "user00000003", &g), 0);
+	CHECK_INT(g.state, SHARE_ENDED);
+	CHECK_INT(g.state_at, 1800);
+	CHECK_INT(g.revoked_by, 0);
+	store_share_clear(&g);
+	CHECK_INT(raw_int(path, "SELECT revoked_by FROM shares WHERE "
+	    "id = 'user00000003'"), -998);
+
+	/* Active now: link00000001 (20000), claim0000001 (10000). */
+	CHECK_INT(store_share_next_expiry(st, &at), 0);
+	CHECK_INT(at, 10000);
+
+	/* Expiry sweep: exactly the due shares, oldest expiry first. */
+	sh = make_share("due000000002", SA2, SHARE_LINK, alice, 2000, 3500);
+	sh.has_token = 1;
+	memcpy(sh.token_hash, fake_hash(5), 32);
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	sh = make_share("due000000001", SA2, SHARE_LINK, alice, 2001, 3000);
+	sh.has_token = 1;
+	memcpy(sh.token_hash, fake_hash(6), 32);
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	sh = make_share("due000000003", SA2, SHARE_USER, alice, 2002, 3501);
+	sh.target_user_id = bob;
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	CHECK_INT(store_share_next_expiry(st, &at), 0);
+	CHECK_INT(at, 3000);
+
+	n = 99;
+	CHECK_INT(store_shares_expire_due(st, 2999, &ids, &n), 0);
+	CHECK_INT(n, 0);
+	CHECK(ids == NULL);
+	free(ids);
+	CHECK_INT(store_shares_expire_due(st, 3500, &ids, &n), 0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_STR(ids[0], "due000000001");
+		CHECK_STR(ids[1], "due000000002");
+	}
+	free(ids);
+	ids = NULL;
+	CHECK_INT(store_share_get(st, "due000000001", &g), 0);
+	CHECK_INT(g.state, SHARE_EXPIRED);
+	CHECK_INT(g.state_at, 3000);		/* when it ran out */
+	CHECK(g.has_token);			/* a late join can say why */
+	store_share_clear(&g);
+	CHECK_INT(store_share_get(st, "due000000003", &g), 0);
+	CHECK_INT(g.state, SHARE_ACTIVE);
+	store_share_clear(&g);
+	CHECK_INT(store_shares_expire_due(st, 3500, &ids, &n), 0);
+	CHECK_INT(n, 0);
+	free(ids);
+	ids = NULL;
+	/* Already revoked or ended shares are not "expired" later. */
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM shares WHERE "
+	    "state = 'expired'"), 2);
+	CHECK_INT(store_share_next_expiry(st, &at), 0);
+	CHECK_INT(at, 3501);
+	/* An expired share cannot be revoked, extended or claimed. */
+	CHECK_INT(store_share_set_state(st, "due000000001", SHARE_REVOKED,
+	    3600, alice), STORE_NOTFOUND);
+	CHECK_INT(store_share_set_expiry(st, "due000000001", 90000),
+	    STORE_NOTFOUND);
+
+	/* Ending one session's shares leaves the others alone. */
+	count = -1;
+	CHECK_INT(store_shares_end_session(st, SA2, 4000, &count), 0);
+	CHECK_INT(count, 1);			/* due000000003 */
+	CHECK_INT(store_share_get(st, "due000000003", &g), 0);
+	CHECK_INT(g.state, SHARE_ENDED);
+	CHECK_INT(g.state_at, 4000);
+	store_share_clear(&g);
+	CHECK_INT(store_share_get(st, "due000000002", &g), 0);
+	CHECK_INT(g.state, SHARE_EXPIRED);
+	store_share_clear(&g);
+	CHECK_INT(store_shares_end_session(st, SA2, 4001, &count), 0);
+	CHECK_INT(count, 0);
+	CHECK_INT(store_shares_end_session(st, SX, 4001, &count), 0);
+	CHECK_INT(count, 0);
+	CHECK_INT(store_share_get(st, "link00000001", &g), 0);
+	CHECK_INT(g.state, SHARE_ACTIVE);
+	store_share_clear(&g);
+
+	/* Terminating a session ends its shares in the same step. */
+	CHECK_INT(store_session_set_state(st, SA1, SESSION_DISCONNECTED, 4050,
+	    -1), 0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM shares WHERE "
+	    "session_id = '" SA1 "' AND state = 'active'"), 2);
+	CHECK_INT(store_session_set_state(st, SA1, SESSION_TERMINATED, 4100,
+	    0), 0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM shares WHERE "
+	    "session_id = '" SA1 "' AND state = 'active'"), 0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM shares WHERE "
+	    "session_id = '" SA1 "' AND state = 'ended' AND state_at = 4100"),
+	    2);
+	CHECK_INT(store_share_get(st, "user00000001", &g), 0);
+	CHECK_INT(g.state, SHARE_REVOKED);	/* stays what it was */
+	CHECK_INT(g.state_at, 1600);
+	store_share_clear(&g);
+	CHECK_INT(store_share_find_token(st, fake_hash(1), &g), 0);
+	CHECK_INT(g.state, SHARE_ENDED);
+	store_share_clear(&g);
+	sh = make_share("late00000001", SA1, SHARE_USER, alice, 4200, 9000);
+	sh.target_user_id = bob;
+	CHECK_INT(store_share_insert(st, &sh), STORE_NOTFOUND);
+	CHECK_INT(store_shares_for_user(st, carol, &list, &n), 0);
+	CHECK_INT(n, 0);
+	store_share_list_free(list, n);
+
+	/* Handoff: a live session changes owner, shares follow it. */
+	sh = make_share("bobs00000001", SB1, SHARE_LINK, bob, 4300, 9000);
+	sh.has_token = 1;
+	memcpy(sh.token_hash, fake_hash(7), 32);
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	CHECK_INT(store_session_set_owner(st, SB1, carol), 0);
+	CHECK_INT(store_session_get(st, SB1, &ss), 0);
+	CHECK_INT(ss.user_id, carol);
+	CHECK_STR(ss.user_name, "carol");
+	store_session_clear(&ss);
+	CHECK_INT(store_share_get(st, "bobs00000001", &g), 0);
+	CHECK_STR(g.owner_name, "carol");
+	CHECK_INT(g.owner_id, carol);
+	CHECK_STR(g.created_by_name, "bob");
+	store_share_clear(&g);
+	CHECK_INT(store_session_set_owner(st, SB1, 424242), STORE_NOTFOUND);
+	CHECK_INT(store_session_set_owner(st, SA1, bob), STORE_NOTFOUND);
+	CHECK_INT(store_session_set_owner(st, SX, bob), STORE_NOTFOUND);
+	CHECK_INT(store_session_set_owner(st, NULL, bob), STORE_NOTFOUND);
+	CHECK_INT(store_session_get(st, SB1, &ss), 0);
+	CHECK_INT(ss.user_id, carol);
+	store_session_clear(&ss);
+
+	/* Reaping at start-up ends the shares of the sessions it closes. */
+	sh = make_share("reap00000001", SA2, SHARE_USER, alice, 4400, 9000);
+	sh.target_user_id = carol;
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	CHECK_INT(store_session_reap(st, 5000, &count), 0);
+	CHECK_INT(count, 2);			/* SA2, SB1 */
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM shares WHERE "
+	    "state = 'active'"), 0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM shares WHERE "
+	    "state = 'ended' AND state_at = 5000"), 2);
+	CHECK_INT(store_share_next_expiry(st, &at), STORE_NOTFOUND);
+	CHECK_INT(store_share_get(st, "due000000001", &g), 0);
+	CHECK_INT(g.state, SHARE_EXPIRED);
+	store_share_clear(&g);
+	store_close(st);
+	CHECK_INT(nshares(path), 9);
+}
+
+/*
+ * Deleting a session (only ever through its user, but the foreign key
+ * is there) or a user takes the shares that point at them; a revoker's
+ * deletion only clears revoked_by.
+ */
+static void
+test_share_cascade(void)
+{
+	const char		*path = tmppath("cascade.db");
+	struct store		*st = NULL;
+	struct store_session	 ss;
+	struct store_share	 sh, g;
+	int64_t			 alice, bob, carol, root;
+
+	CHECK_INT(store_open(path, &st), 0);
+	if (st == NULL)
+		return;
+	CHECK_INT(store_user_add(st, "alice", 0, &alice), 0);
+	CHECK_INT(store_user_add(st, "bob", 0, &bob), 0);
+	CHECK_INT(store_user_add(st, "carol", 0, &carol), 0);
+	CHECK_INT(store_user_add(st, "root", 1, &root), 0);
+	ss = make_session(SA1, alice, 100);
+	CHECK_INT(store_session_insert(st, &ss), 0);
+	ss = make_session(SA2, alice, 100);
+	CHECK_INT(store_session_insert(st, &ss), 0);
+	ss = make_session(SB1, bob, 100);
+	CHECK_INT(store_session_insert(st, &ss), 0);
+
+	/* On SA1: for carol, by root (revoked by bob), and a link. */
+	sh = make_share("forcarol0001", SA1, SHARE_USER, alice, 1, 9000);
+	sh.target_user_id = carol;
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	sh = make_share("byroot000001", SA1, SHARE_LINK, root, 2, 9000);
+	sh.has_token = 1;
+	memcpy(sh.token_hash, fake_hash(1), 32);
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	sh = make_share("revoked00001", SA1, SHARE_LINK, alice, 3, 9000);
+	sh.has_token = 1;
+	memcpy(sh.token_hash, fake_hash(2), 32);
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	CHECK_INT(store_share_set_state(st, "revoked00001", SHARE_REVOKED, 50,
+	    bob), 0);
+	/* On SA2 and SB1. */
+	sh = make_share("onsa20000001", SA2, SHARE_USER, alice, 4, 9000);
+	sh.target_user_id = bob;
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	sh = make_share("onsb10000001", SB1, SHARE_USER, bob, 5, 9000);
+	sh.target_user_id = alice;
+	CHECK_INT(store_share_insert(st, &sh), 0);
+	CHECK_INT(nshares(path), 5);
+
+	/* A session row deleted by hand takes its shares along. */
+	CHECK_INT(raw_exec(path, "PRAGMA foreign_keys = ON;"
+	    "DELETE FROM sessions WHERE id = '" SA2 "'"), 0);
+	CHECK_INT(store_share_get(st, "onsa20000001", &g), STORE_NOTFOUND);
+	CHECK_INT(nshares(path), 4);
+
+	/* The target goes: the invitation goes. */
+	CHECK_INT(store_user_del(st, "carol"), 0);
+	CHECK_INT(store_share_get(st, "forcarol0001", &g), STORE_NOTFOUND);
+	/* The creator goes: the share goes. */
+	CHECK_INT(store_user_del(st, "root"), 0);
+	CHECK_INT(store_share_get(st, "byroot000001", &g), STORE_NOTFOUND);
+	CHECK_INT(store_share_find_token(st, fake_hash(1), &g),
+	    STORE_NOTFOUND);
+	CHECK_INT(nshares(path), 2);
+
+	/* The revoker goes (with their session and its shares): the
+	 * revoked share stays, no longer naming anyone. */
+	CHECK_INT(store_user_del(st, "bob"), 0);
+	CHECK_INT(store_share_get(st, "onsb10000001", &g), STORE_NOTFOUND);
+	CHECK_INT(store_share_get(st, "revoked00001", &g), 0);
+	CHECK_INT(g.state, SHARE_REVOKED);
+	CHECK_INT(g.revoked_by, 0);
+	CHECK_STR(g.revoked_by_name, "");
+	store_share_clear(&g);
+	CHECK_INT(nshares(path), 1);
+
+	/* The owner goes: everything on their sessions goes. */
+	CHECK_INT(store_user_del(st, "alice"), 0);
+	CHECK_INT(nshares(path), 0);
+	store_close(st);
+}
+
+/* The ids of an audit list, comma-separated. */
+static const char *
+audit_ids(const struct store_audit *arr, size_t n)
+{
+	static char	 buf[512];
+	size_t		 i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < sizeof buf; i++)
+		off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%lld",
+		    i ? "," : "", (long long)arr[i].id);
+	return buf;
+}
+
+static const char *
+audit_query(struct store *st, int64_t owner, const char *session,
+    int64_t since, size_t limit)
+{
+	struct store_audit_filter	 f;
+	struct store_audit		*arr = NULL;
+	size_t				 n = 0;
+	static char			 out[512];
+
+	memset(&f, 0, sizeof f);
+	f.owner_id = owner;
+	f.session_id = session;
+	f.since = since;
+	f.limit = limit;
+	if (store_audit_list(st, &f, &arr, &n) != 0)
+		return "(error)";
+	snprintf(out, sizeof out, "%s", audit_ids(arr, n));
+	store_audit_list_free(arr, n);
+	return out;
+}
+
+static struct store_audit
+make_event(int64_t at, int64_t actor, const char *name, const char *action,
+    const char *session_id)
+{
+	struct store_audit	 a;
+
+	memset(&a, 0, sizeof a);
+	a.at = at;
+	a.actor_id = actor;
+	a.actor_name = (char *)name;
+	a.action = (char *)action;
+	a.session_id = (char *)session_id;
+	return a;
+}
+
+static void
+test_audit(void)
+{
+	const char		*path = tmppath("audit.db");
+	struct store		*st = NULL;
+	struct store_session	 ss;
+	struct store_audit	 a, *list = NULL;
+	struct store_audit_filter f;
+	size_t			 n = 99;
+	int64_t			 alice, bob, root;
+	char			 text[64];
+
+	CHECK_INT(store_open(path, &st), 0);
+	if (st == NULL)
+		return;
+	CHECK_INT(store_user_add(st, "alice", 0, &alice), 0);
+	CHECK_INT(store_user_add(st, "bob", 0, &bob), 0);
+	CHECK_INT(store_user_add(st, "root", 1, &root), 0);
+	ss = make_session(SA1, alice, 100);
+	CHECK_INT(store_session_insert(st, &ss), 0);
+	ss = make_session(SB1, bob, 100);
+	CHECK_INT(store_session_insert(st, &ss), 0);
+
+	CHECK_INT(store_audit_list(st, NULL, &list, &n), 0);
+	CHECK_INT(n, 0);
+	CHECK(list == NULL);
+	store_audit_list_free(list, n);
+
+	/* 1: alice starts SA1, with every field set. */
+	a = make_event(100, alice, "alice", "session.start", SA1);
+	a.address = (char *)"192.0.2.1:50000";
+	a.detail = (char *)"80x24 publickey";
+	CHECK_INT(store_audit_add(st, &a), 0);
+	/* 2: alice shares SA1 with bob. */
+	a = make_event(110, alice, "alice", "share.create", SA1);
+	a.share_id = (char *)"link00000001";
+	a.target_user = (char *)"bob";
+	CHECK_INT(store_audit_add(st, &a), 0);
+	/* 3: bob joins SA1.  4: bob starts SB1.  5: alice joins SB1. */
+	a = make_event(120, bob, "bob", "viewer.join", SA1);
+	CHECK_INT(store_audit_add(st, &a), 0);
+	a = make_event(130, bob, "bob", "session.start", SB1);
+	CHECK_INT(store_audit_add(st, &a), 0);
+	a = make_event(140, alice, "alice", "viewer.join", SB1);
+	CHECK_INT(store_audit_add(st, &a), 0);
+	/* 6: the expiry timer (no actor) on SA1. */
+	a = make_event(150, 0, NULL, "share.expire", SA1);
+	a.share_id = (char *)"link00000001";
+	CHECK_INT(store_audit_add(st, &a), 0);
+	/* 7: root attaches to SB1.  8: root adds a user (no session). */
+	a = make_event(160, root, "root", "admin.attach", SB1);
+	CHECK_INT(store_audit_add(st, &a), 0);
+	a = make_event(170, root, "root", "user.add", NULL);
+	a.target_user = (char *)"carol";
+	CHECK_INT(store_audit_add(st, &a), 0);
+	/* Refused: no action. */
+	a = make_event(180, root, "root", NULL, NULL);
+	CHECK_INT(store_audit_add(st, &a), -1);
+	a.action = (char *)"";
+	CHECK_INT(store_audit_add(st, &a), -1);
+	CHECK_INT(store_audit_add(st, NULL), -1);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM audit"), 8);
+
+	/* Everything, oldest first, every field back. */
+	CHECK_INT(store_audit_list(st, NULL, &list, &n), 0);
+	CHECK_STR(audit_ids(list, n), "1,2,3,4,5,6,7,8");
+	if (n == 8) {
+		CHECK_INT(list[0].at, 100);
+		CHECK_INT(list[0].actor_id, alice);
+		CHECK_STR(list[0].actor_name, "alice");
+		CHECK_STR(list[0].action, "session.start");
+		CHECK_STR(list[0].session_id, SA1);
+		CHECK_STR(list[0].share_id, "");
+		CHECK_STR(list[0].target_user, "");
+		CHECK_STR(list[0].address, "192.0.2.1:50000");
+		CHECK_STR(list[0].detail, "80x24 publickey");
+		CHECK_STR(list[1].share_id, "link00000001");
+		CHECK_STR(list[1].target_user, "bob");
+		CHECK_STR(list[1].address, "");
+		CHECK_INT(list[5].actor_id, 0);
+		CHECK_STR(list[5].actor_name, "");
+		CHECK_STR(list[7].session_id, "");
+		CHECK_STR(list[7].target_user, "carol");
+	}
+	store_audit_list_free(list, n);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM audit WHERE "
+	    "actor_id IS NULL OR session_id IS NULL"), 2);
+
+	/* Owners see their sessions' events and their own deeds only. */
+	CHECK_STR(audit_query(st, alice, NULL, 0, 0), "1,2,3,5,6");
+	CHECK_STR(audit_query(st, bob, NULL, 0, 0), "3,4,5,7");
+	CHECK_STR(audit_query(st, root, NULL, 0, 0), "7,8");
+	CHECK_STR(audit_query(st, 424242, NULL, 0, 0), "");
+	/* One session; combined with an owner. */
+	CHECK_STR(audit_query(st, 0, SA1, 0, 0), "1,2,3,6");
+	CHECK_STR(audit_query(st, 0, SB1, 0, 0), "4,5,7");
+	CHECK_STR(audit_query(st, alice, SB1, 0, 0), "5");
+	CHECK_STR(audit_query(st, bob, SA1, 0, 0), "3");
+	CHECK_STR(audit_query(st, root, SA1, 0, 0), "");
+	CHECK_STR(audit_query(st, 0, SX, 0, 0), "");
+	/* Since (inclusive) and limit (the newest ones, in order). */
+	CHECK_STR(audit_query(st, 0, NULL, 140, 0), "5,6,7,8");
+	CHECK_STR(audit_query(st, 0, NULL, 171, 0), "");
+	CHECK_STR(audit_query(st, 0, NULL, 0, 2), "7,8");
+	CHECK_STR(audit_query(st, 0, NULL, 0, 1), "8");
+	CHECK_STR(audit_query(st, alice, NULL, 0, 3), "3,5,6");
+	CHECK_STR(audit_query(st, alice, SA1, 110, 2), "3,6");
+
+	/* A handed-over session's history goes with it. */
+	CHECK_INT(store_session_set_owner(st, SA1, root), 0);
+	CHECK_STR(audit_query(st, root, NULL, 0, 0), "1,2,3,6,7,8");
+	CHECK_STR(audit_query(st, alice, NULL, 0, 0), "1,2,5");
+
+	/* at 0 means now. */
+	a = make_event(0, alice, "alice", "session.rename", SA1);
+	CHECK_INT(store_audit_add(st, &a), 0);
+	CHECK(raw_int(path, "SELECT at FROM audit WHERE id = 9") >=
+	    time_now() - 60);
+
+	/* Append-only: the file itself refuses edits and deletions. */
+	CHECK_INT(raw_exec(path, "UPDATE audit SET detail = 'x' WHERE id = 1"),
+	    -1);
+	CHECK_INT(raw_exec(path, "UPDATE audit SET actor_name = 'mallory'"),
+	    -1);
+	CHECK_INT(raw_exec(path, "DELETE FROM audit WHERE id = 2"), -1);
+	CHECK_INT(raw_exec(path, "DELETE FROM audit"), -1);
+	CHECK_INT(raw_exec(path, "INSERT OR REPLACE INTO audit (id, at, "
+	    "action) VALUES (1, 1, 'forged')"), -1);
+	CHECK_INT(raw_exec(path, "PRAGMA recursive_triggers = ON;"
+	    "REPLACE INTO audit (id, at, action) VALUES (2, 1, 'forged')"), -1);
+	CHECK_INT(raw_exec(path, "INSERT INTO audit (id, at, action) VALUES "
+	    "(3, 1, 'forged') ON CONFLICT (id) DO UPDATE SET action = 'x'"),
+	    -1);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM audit"), 9);
+	raw_text(path, "SELECT action || '/' || detail FROM audit WHERE id = 1",
+	    text, sizeof text);
+	CHECK_STR(text, "session.start/80x24 publickey");
+
+	/* History outlives users (no foreign keys). */
+	CHECK_INT(store_user_del(st, "bob"), 0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM audit"), 9);
+	CHECK_STR(audit_query(st, 0, SB1, 0, 0), "4,5,7");
+
+	/* Limits: 1000 by default, never more than 10000. */
+	CHECK_INT(raw_exec(path, "INSERT INTO audit (at, action)"
+	    " WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+	    " WHERE x < 10100) SELECT 1000 + x, 'bulk' FROM c"), 0);
+	CHECK_INT(store_audit_list(st, NULL, &list, &n), 0);
+	CHECK_INT(n, AUDIT_LIST_DEFAULT);
+	if (n == AUDIT_LIST_DEFAULT) {
+		CHECK_INT(list[n - 1].id, 10109);
+		CHECK_INT(list[0].id, 10109 - 999);
+	}
+	store_audit_list_free(list, n);
+	memset(&f, 0, sizeof f);
+	f.limit = 1000000;
+	CHECK_INT(store_audit_list(st, &f, &list, &n), 0);
+	CHECK_INT(n, AUDIT_LIST_MAX);
+	store_audit_list_free(list, n);
+	f.limit = 10050;
+	f.owner_id = alice;
+	CHECK_INT(store_audit_list(st, &f, &list, &n), 0);
+	CHECK_STR(audit_ids(list, n), "1,2,5,9");
+	store_audit_list_free(list, n);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -835,8 +1830,13 @@ main(void)
 	}
 
 	test_state_names();
+	test_share_names();
 	test_open();
 	test_open_existing_files();
+	test_migrate_v1();
+	test_shares();
+	test_share_cascade();
+	test_audit();
 
 	path = tmppath("tandem.db");
 	CHECK_INT(store_open(path, &st), 0);
