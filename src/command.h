@@ -22,10 +22,18 @@ struct cmd_ctx {
 	const char	*user;
 	int		 admin;
 	int		 has_pty;
+	const char	*address;	/* the caller's, for the audit trail */
+	const char	*password;	/* share --password, from the client */
+	struct session	*scope;		/* set: the tandem client of this
+					   session; SESSION may be omitted and
+					   no other session may be named */
 	struct buf	 out;
 	struct buf	 err;
 	int		 status;
 	struct session	*attach;	/* set by "attach" */
+	int		 attach_viewer;	/* join as a viewer, not the owner */
+	int		 attach_rw;
+	char		 attach_share[13]; /* "" for an admin */
 };
 
 void	 command_run(struct cmd_ctx *, const char *, size_t);

@@ -70,6 +70,8 @@ static const struct config_entry config_table[] = {
 	{ "keepalive_count_max", CONFIG_INT, F(keepalive_count_max), 1, 100 },
 	{ "scrollback", CONFIG_SIZE, F(scrollback), 0, 100000 },
 	{ "accept_env", CONFIG_ENV, F(accept_env), 0, CONFIG_MAX_ENV },
+	{ "share_max_expiry", CONFIG_DURATION, F(share_max_expiry), 1,
+	    10LL * 365 * 86400 },
 };
 #undef F
 
@@ -137,6 +139,7 @@ config_defaults(struct config *cfg)
 	cfg->keepalive_interval = 30;
 	cfg->keepalive_count_max = 3;
 	cfg->scrollback = 1000;
+	cfg->share_max_expiry = 365 * 86400;
 	for (i = 0; i < sizeof config_default_env / sizeof *config_default_env;
 	    i++)
 		cfg->accept_env[i] = config_strdup(config_default_env[i]);

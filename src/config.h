@@ -32,7 +32,8 @@ struct config {
 	int			 max_sessions;		/* per user, 0 = no limit; 32 */
 	int64_t			 keepalive_interval;	/* 30 s, 0 = off */
 	int			 keepalive_count_max;	/* 3 */
-	size_t			 scrollback;		/* 1000 lines */
+	size_t			 scrollback;
+	int64_t			 share_max_expiry;	/* 1y */		/* 1000 lines */
 	char			*accept_env[CONFIG_MAX_ENV]; /* LANG LC_* COLORTERM */
 	size_t			 naccept_env;
 };

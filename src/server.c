@@ -24,9 +24,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
+#include "share.h"
 #include "ssh_conn.h"
 #include "store.h"
 #include "util.h"
@@ -215,11 +217,15 @@ server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg,
 	else if (reaped > 0)
 		log_info("marked %d sessions of a previous run terminated",
 		    reaped);
+	share_timer_init(srv);
 	if (bind_setup(srv, err, errlen) != 0)
 		return -1;
 	srv->listen_fd = listen_socket(cfg->ssh_listen, srv->listen_addr,
 	    sizeof srv->listen_addr, err, errlen);
 	if (srv->listen_fd < 0)
+		return -1;
+	/* The socket of the tandem client inside sessions (control.h). */
+	if (control_start(srv, err, errlen) != 0)
 		return -1;
 
 	uv_poll_init(loop, &srv->listen_poll, srv->listen_fd);
@@ -252,10 +258,12 @@ server_stop(struct server *srv, const char *reason)
 	if (srv->stopping)
 		return;
 	srv->stopping = 1;
+	control_stop(srv);
 	while ((s = TAILQ_FIRST(&srv->sessions)) != NULL)
 		session_shutdown(s);
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
 		conn_disconnect(c, reason);
+	share_timer_close(srv);
 	uv_poll_stop(&srv->listen_poll);
 	uv_close((uv_handle_t *)&srv->listen_poll, NULL);
 	uv_close((uv_handle_t *)&srv->sig_term, NULL);
@@ -273,6 +281,7 @@ server_free(struct server *srv)
 		ssh_bind_free(srv->bind);
 	if (srv->store != NULL)
 		store_close(srv->store);
+	free(srv->ratelimit);
 	datadir_close(&srv->dd);
 	log_info("stopped: %llu connections, %llu logins, %llu auth failures",
 	    (unsigned long long)srv->stats.connections,

@@ -22,6 +22,8 @@
 
 struct config;
 struct conn;
+struct control;
+struct ratelimit;
 struct session;
 struct store;
 
@@ -46,6 +48,11 @@ struct server {
 	int			 listen_fd;
 	uv_poll_t		 listen_poll;
 	char			 listen_addr[80];
+
+	struct control		*control;	/* the tandem client socket */
+	uv_timer_t		 share_timer;	/* next share expiry */
+	struct ratelimit	*ratelimit;	/* failed token attempts */
+	char			*control_path;	/* absolute */
 
 	uv_signal_t		 sig_term, sig_int, sig_hup, sig_chld;
 	struct conn_list	 conns;

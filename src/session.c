@@ -23,6 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "audit.h"
 #include "config.h"
 #include "log.h"
 #include "pty.h"
@@ -39,6 +42,10 @@
 static void	 session_read(struct session *);
 static void	 session_end(struct session *, int);
 static void	 on_pty(uv_poll_t *, int, int);
+static void	 frames_schedule(struct session *);
+static void	 owner_title(struct session *);
+static void	 session_audit(struct session *, const char *, const char *,
+		    const char *);
 
 static void
 poll_update(struct session *s)
@@ -89,6 +96,9 @@ env_build(struct session *s, const struct session_params *p, char **env,
 	}
 	ENV_ADD("TANDEM_SESSION=%s", s->id);
 	ENV_ADD("TANDEM_USER=%s", s->owner);
+	if (s->srv->control_path != NULL)
+		ENV_ADD("TANDEM=%s,%s,%s", s->srv->control_path, s->id,
+		    s->control_secret);
 	for (i = 0; p->env != NULL && p->env[i] != NULL; i++)
 		ENV_ADD("%s", p->env[i]);
 #undef ENV_ADD
@@ -126,6 +136,7 @@ session_new(struct server *srv, const struct session_params *p, char *err,
 	struct pty_spec		 spec;
 	char			*env[MAX_ENV] = { NULL };
 	struct passwd		*pw = getpwuid(getuid());
+	unsigned char		 raw[32];
 
 	if ((s = calloc(1, sizeof *s)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -134,12 +145,17 @@ session_new(struct server *srv, const struct session_params *p, char *err,
 	s->srv = srv;
 	s->master = -1;
 	uuid_v4(s->id);
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(s->control_secret, sizeof s->control_secret, raw,
+	    sizeof raw);
+	sodium_memzero(raw, sizeof raw);
 	s->owner_id = p->owner_id;
 	snprintf(s->owner, sizeof s->owner, "%s", p->owner);
 	s->rows = p->rows;
 	s->cols = p->cols;
 	s->state = SESSION_DISCONNECTED;
 	buf_init(&s->input);
+	TAILQ_INIT(&s->viewers);
 
 	s->screen = screen_new(p->rows, p->cols, srv->cfg->scrollback);
 	if (s->screen == NULL) {
@@ -164,8 +180,9 @@ session_new(struct server *srv, const struct session_params *p, char *err,
 
 	uv_poll_init(srv->loop, &s->poll, s->master);
 	uv_timer_init(srv->loop, &s->kill_timer);
-	s->poll.data = s->kill_timer.data = s;
-	s->handles_open = 2;
+	uv_timer_init(srv->loop, &s->frame_timer);
+	s->poll.data = s->kill_timer.data = s->frame_timer.data = s;
+	s->handles_open = 3;
 	poll_update(s);
 
 	memset(&row, 0, sizeof row);
@@ -185,6 +202,7 @@ session_new(struct server *srv, const struct session_params *p, char *err,
 
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
 	srv->stats.sessions_started++;
+	session_audit(s, "session.start", p->client_address, "");
 	log_info("session %s started for %s (pid %ld, %dx%d)", s->id, s->owner,
 	    (long)s->pid, s->cols, s->rows);
 	return s;
@@ -194,6 +212,15 @@ fail:
 	buf_free(&s->input);
 	free(s);
 	return NULL;
+}
+
+static void
+session_audit(struct session *s, const char *action, const char *address,
+    const char *detail)
+{
+	struct audit_who	 who = { s->owner_id, s->owner, address };
+
+	audit_log(s->srv, &who, action, s->id, NULL, NULL, "%s", detail);
 }
 
 static void
@@ -242,6 +269,7 @@ session_attach(struct session *s, struct client *c, int full)
 	if (c->rows > 0 && c->cols > 0 &&
 	    (c->rows != s->rows || c->cols != s->cols))
 		session_resize(s, c->rows, c->cols);
+	owner_title(s);
 	if (store_session_set_client(s->srv->store, s->id, c->address,
 	    "publickey") != 0)
 		log_warn("session %s: client not recorded", s->id);
@@ -276,6 +304,7 @@ session_detach(struct session *s, struct client *c)
 	}
 	if (!s->ended) {
 		set_state(s, SESSION_DISCONNECTED, -1);
+		session_audit(s, "session.disconnect", c->address, "");
 		log_info("session %s: owner detached", s->id);
 	}
 }
@@ -350,6 +379,7 @@ session_resize(struct session *s, int rows, int cols)
 		log_warn("session %s: TIOCSWINSZ: %s", s->id, strerror(errno));
 	if (store_session_set_size(s->srv->store, s->id, cols, rows) != 0)
 		log_warn("session %s: size not recorded", s->id);
+	frames_schedule(s);
 	return 0;
 }
 
@@ -367,6 +397,7 @@ read_once(struct session *s)
 		return 0;	/* EIO: every slave fd is closed */
 	owner_send(s, data, (size_t)n);
 	screen_feed(s->screen, data, (size_t)n);
+	frames_schedule(s);
 	return n;
 }
 
@@ -391,6 +422,12 @@ session_read(struct session *s)
 void
 session_client_drained(struct session *s, struct client *c)
 {
+	if (c->viewer) {
+		if (c->behind && c->ops->queued(c->ctx) <
+		    VIEWER_QUEUE_BUDGET / 2)
+			frames_schedule(s);
+		return;
+	}
 	if (!s->paused || s->owner_client != c || s->exited)
 		return;
 	if (c->ops->queued(c->ctx) < SESSION_OWNER_LOW) {
@@ -458,6 +495,7 @@ static void
 session_end(struct session *s, int wstatus)
 {
 	struct client	*c = s->owner_client;
+	char		 detail[64];
 	int		 code = -1;
 
 	if (s->ended)
@@ -466,6 +504,11 @@ session_end(struct session *s, int wstatus)
 		code = WEXITSTATUS(wstatus);
 	set_state(s, SESSION_TERMINATED, code);
 	s->ended = 1;
+	if (WIFSIGNALED(wstatus))
+		snprintf(detail, sizeof detail, "signal=%d", WTERMSIG(wstatus));
+	else
+		snprintf(detail, sizeof detail, "exit_status=%d", code);
+	session_audit(s, "session.end", "", detail);
 	uv_timer_stop(&s->kill_timer);
 	uv_poll_stop(&s->poll);
 	s->poll_events = 0;
@@ -482,9 +525,11 @@ session_end(struct session *s, int wstatus)
 		c->session = NULL;
 		c->ops->ended(c->ctx, wstatus);
 	}
+	session_viewers_kick(s, NULL, "the session ended");
 	TAILQ_REMOVE(&s->srv->sessions, s, entry);
 	uv_close((uv_handle_t *)&s->poll, on_handle_closed);
 	uv_close((uv_handle_t *)&s->kill_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&s->frame_timer, on_handle_closed);
 }
 
 /* Daemon shutdown: the program is hung up and the session recorded as
@@ -498,4 +543,231 @@ session_shutdown(struct session *s)
 	kill(-s->pid, SIGCONT);
 	s->exited = 1;
 	session_end(s, W_EXITCODE(0, SIGHUP));
+}
+
+/* ---- viewers --------------------------------------------------------- */
+
+/*
+ * The owner always knows who is watching: the terminal title says so
+ * while anyone is, and goes back to the program's own title when the
+ * last viewer leaves.
+ */
+static void
+owner_title(struct session *s)
+{
+	struct buf	 t = BUF_INIT;
+	struct client	*v;
+	int		 shown = 0;
+
+	if (s->owner_client == NULL)
+		return;
+	if (s->nviewers == 0) {
+		buf_printf(&t, "\033]2;%s\007", screen_title(s->screen));
+	} else {
+		buf_printf(&t, "\033]2;[tandem: %d viewer%s:", s->nviewers,
+		    s->nviewers == 1 ? "" : "s");
+		TAILQ_FOREACH(v, &s->viewers, entry) {
+			if (shown++ == 5) {
+				buf_puts(&t, " ...");
+				break;
+			}
+			buf_printf(&t, " %s", v->user[0] ? v->user : "guest");
+		}
+		buf_puts(&t, "]\007");
+	}
+	owner_send(s, buf_ptr(&t), buf_used(&t));
+	buf_free(&t);
+}
+
+static void
+viewer_notice_small(struct session *s, struct client *c, struct buf *out)
+{
+	buf_printf(out, "\033[0m\033[H\033[2J\r\n  This session is %dx%d and "
+	    "your terminal is %dx%d.\r\n  Make your terminal at least as "
+	    "large to watch it.\r\n", s->cols, s->rows, c->cols, c->rows);
+}
+
+/*
+ * Send a viewer what changed since its last frame.  A viewer whose queue
+ * is over budget is skipped and marked behind: its next frame is simply
+ * a larger diff, so a slow viewer costs nothing while it lags.
+ */
+static void
+viewer_render(struct session *s, struct client *c)
+{
+	struct buf	 out = BUF_INIT;
+
+	if (c->ops->queued(c->ctx) > VIEWER_QUEUE_BUDGET) {
+		c->behind = 1;
+		return;
+	}
+	c->behind = 0;
+	if (c->cols < s->cols || c->rows < s->rows) {
+		if (!c->too_small) {
+			c->too_small = 1;
+			viewer_notice_small(s, c, &out);
+		}
+	} else {
+		if (c->too_small) {
+			c->too_small = 0;
+			buf_puts(&out, "\033[0m\033[H\033[2J");
+			screen_frame_free(c->frame);
+			c->frame = screen_frame_new();
+		}
+		if (c->frame == NULL ||
+		    screen_render_frame(s->screen, c->frame, &out) != 0)
+			log_warn("session %s: frame for %s failed", s->id,
+			    c->address);
+	}
+	if (buf_used(&out) > 0)
+		c->ops->write(c->ctx, buf_ptr(&out), buf_used(&out));
+	buf_free(&out);
+}
+
+static void
+frames_render(struct session *s)
+{
+	struct client	*c, *next;
+
+	s->frame_pending = 0;
+	s->last_frame_ms = uv_now(s->srv->loop);
+	TAILQ_FOREACH_SAFE(c, &s->viewers, entry, next)
+		viewer_render(s, c);
+}
+
+static void
+on_frame_timer(uv_timer_t *t)
+{
+	frames_render(t->data);
+}
+
+/*
+ * Frames are coalesced under a burst (at most one per FRAME_INTERVAL_MS)
+ * but a change after a quiet moment goes out at once, so that typing
+ * reaches viewers without delay.
+ */
+static void
+frames_schedule(struct session *s)
+{
+	uint64_t	 now, since;
+
+	if (s->nviewers == 0 || s->frame_pending || s->ended)
+		return;
+	now = uv_now(s->srv->loop);
+	since = now - s->last_frame_ms;
+	if (since >= FRAME_INTERVAL_MS) {
+		frames_render(s);
+		return;
+	}
+	s->frame_pending = 1;
+	uv_timer_start(&s->frame_timer, on_frame_timer,
+	    FRAME_INTERVAL_MS - since, 0);
+}
+
+/* Join: the viewer's terminal goes to its alternate screen (its own
+ * screen comes back when it leaves) and gets a full repaint. */
+int
+session_viewer_add(struct session *s, struct client *c)
+{
+	static const char enter[] = "\033[?1049h\033[H\033[2J";
+
+	if (s->ended)
+		return -1;
+	c->viewer = 1;
+	c->session = s;
+	c->connected_at = time_now();
+	c->behind = 0;
+	c->too_small = 0;
+	input_filter_init(&c->filter);
+	if ((c->frame = screen_frame_new()) == NULL)
+		return -1;
+	TAILQ_INSERT_TAIL(&s->viewers, c, entry);
+	s->nviewers++;
+	c->ops->write(c->ctx, enter, sizeof enter - 1);
+	viewer_render(s, c);
+	owner_title(s);
+	log_info("session %s: %s joined as %s viewer from %s", s->id,
+	    c->user[0] ? c->user : "guest",
+	    c->read_write ? "read_write" : "read_only", c->address);
+	return 0;
+}
+
+void
+session_viewer_remove(struct session *s, struct client *c)
+{
+	struct audit_who	 who = { c->user_id, c->user[0] ? c->user :
+				    "guest", c->address };
+
+	if (c->session != s || !c->viewer)
+		return;
+	TAILQ_REMOVE(&s->viewers, c, entry);
+	s->nviewers--;
+	c->session = NULL;
+	screen_frame_free(c->frame);
+	c->frame = NULL;
+	owner_title(s);
+	audit_log(s->srv, &who, "viewer.leave", s->id,
+	    c->share_id[0] ? c->share_id : NULL, NULL, "transport=%s",
+	    c->transport);
+	log_info("session %s: viewer %s left", s->id, who.name);
+}
+
+/* read_only viewers never reach the PTY; read_write viewers do, without
+ * the replies their terminal sends on its own (filter.h). */
+void
+session_viewer_input(struct session *s, struct client *c, const char *p,
+    size_t n)
+{
+	struct buf	 clean = BUF_INIT;
+
+	if (!c->read_write || s->ended)
+		return;
+	if (input_filter_run(&c->filter, p, n, &clean) == 0)
+		session_input(s, buf_ptr(&clean), buf_used(&clean));
+	buf_free(&clean);
+}
+
+/* A viewer's size never changes the session's; it only decides whether
+ * the viewer can see the whole screen. */
+void
+session_viewer_resize(struct session *s, struct client *c, int rows,
+    int cols)
+{
+	c->rows = rows;
+	c->cols = cols;
+	viewer_render(s, c);
+}
+
+/*
+ * Disconnect the viewers of one share (share_id) or all of them (NULL),
+ * telling each why.  Returns how many went.
+ */
+int
+session_viewers_kick(struct session *s, const char *share_id,
+    const char *why)
+{
+	struct client	*c, *next;
+	int		 n = 0;
+
+	TAILQ_FOREACH_SAFE(c, &s->viewers, entry, next) {
+		if (share_id != NULL && strcmp(c->share_id, share_id) != 0)
+			continue;
+		session_viewer_remove(s, c);
+		c->ops->detached(c->ctx, why);
+		n++;
+	}
+	return n;
+}
+
+int
+session_share_viewers(struct session *s, const char *share_id)
+{
+	struct client	*c;
+	int		 n = 0;
+
+	TAILQ_FOREACH(c, &s->viewers, entry) {
+		if (strcmp(c->share_id, share_id) == 0)
+			n++;
+	}
+	return n;
 }

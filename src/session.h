@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "filter.h"
 #include "store.h"
 
 struct server;
@@ -44,13 +45,33 @@ struct client_ops {
 	void	 (*detached)(void *, const char *);
 };
 
+/* A viewer is sent frames rendered from the screen model, never the raw
+ * stream, and stops being sent them while this much is queued for it. */
+#define VIEWER_QUEUE_BUDGET	(128 * 1024)
+#define FRAME_INTERVAL_MS	16
+
 struct client {
 	const struct client_ops	*ops;
 	void			*ctx;
 	struct session		*session;
 	char			 address[64];
 	int			 rows, cols;
+
+	/* viewers only */
+	TAILQ_ENTRY(client)	 entry;
+	int			 viewer;
+	int			 read_write;
+	int64_t			 user_id;	/* 0: anonymous */
+	char			 user[33];
+	char			 share_id[13];	/* "" for an admin */
+	const char		*transport;	/* "ssh" */
+	int64_t			 connected_at;
+	struct screen_frame	*frame;
+	int			 behind;	/* frames skipped: catch up */
+	int			 too_small;
+	struct input_filter	 filter;
 };
+TAILQ_HEAD(client_list, client);
 
 struct session_params {
 	int64_t		 owner_id;
@@ -78,8 +99,17 @@ struct session {
 	uv_timer_t		 kill_timer;
 	int			 handles_open;
 
+	/* The credential of the "tandem" client inside the session, handed
+	 * to the shell in $TANDEM (control.h). */
+	char			 control_secret[65];
+
 	struct screen		*screen;
 	struct client		*owner_client;
+	struct client_list	 viewers;
+	int			 nviewers;
+	uv_timer_t		 frame_timer;
+	int			 frame_pending;
+	uint64_t		 last_frame_ms;
 	struct buf		 input;		/* waiting for the PTY */
 	int			 paused;	/* not reading: owner is behind */
 	int			 exited;
@@ -96,5 +126,14 @@ void		 session_kill(struct session *);
 void		 session_child_exited(struct session *, int);
 void		 session_client_drained(struct session *, struct client *);
 void		 session_shutdown(struct session *);
+int		 session_viewer_add(struct session *, struct client *);
+void		 session_viewer_remove(struct session *, struct client *);
+void		 session_viewer_input(struct session *, struct client *,
+		    const char *, size_t);
+void		 session_viewer_resize(struct session *, struct client *,
+		    int, int);
+int		 session_viewers_kick(struct session *, const char *,
+		    const char *);
+int		 session_share_viewers(struct session *, const char *);
 
 #endif

@@ -33,13 +33,17 @@
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
+#include <sodium.h>
 
 #include "buf.h"
 #include "cmdline.h"
 #include "command.h"
 #include "config.h"
 #include "log.h"
+#include "audit.h"
 #include "screen.h"
+#include "secrets.h"
+#include "share.h"
 #include "server.h"
 #include "session.h"
 #include "ssh_conn.h"
@@ -108,7 +112,16 @@ struct conn {
 	struct chan_list chans;
 	int		 nchans;
 	char		*close_reason;	/* set: tear down after this turn */
+	int		 close_delayed;	/* a refused join: answer after a
+					   random delay */
 	int		 dead;
+
+	/* Logged in with a share token as the user name: a viewer. */
+	int			 token_login;
+	struct store_share	 share;
+	int			 share_loaded;
+	int			 need_password;
+	char			 ip[64];
 };
 
 static void	 conn_destroy(struct conn *, const char *);
@@ -116,6 +129,7 @@ static void	 conn_process(struct conn *);
 static void	 conn_update_poll(struct conn *);
 static void	 on_conn_io(uv_poll_t *, int, int);
 static void	 on_conn_timer(uv_timer_t *);
+static void	 key_fingerprint(ssh_key, char *, size_t);
 
 /* ---- owner client operations ------------------------------------- */
 
@@ -164,8 +178,11 @@ client_detached(void *ctx, const char *why)
 	struct chan	*c = ctx;
 	struct buf	 msg = BUF_INIT;
 
+	if (c->client.viewer)
+		buf_puts(&msg, "\033[?1049l");
 	screen_render_reset(&msg);
-	buf_printf(&msg, "[detached: %s]\r\n", why);
+	buf_printf(&msg, "[%s: %s]\r\n", c->client.viewer ? "tandem" :
+	    "detached", why);
 	buf_append(&c->out, buf_ptr(&msg), buf_used(&msg));
 	buf_free(&msg);
 	c->exit_kind = 1;
@@ -209,6 +226,11 @@ cb_data(ssh_session ssh, ssh_channel ch, void *data, uint32_t len,
 	struct chan	*c = ud;
 
 	c->conn->last_read_ms = time_now_ms();
+	if (c->state == CH_RUNNING && c->client.session != NULL &&
+	    c->client.viewer) {
+		session_viewer_input(c->client.session, &c->client, data, len);
+		return (int)len;
+	}
 	if (c->state == CH_RUNNING && c->client.session != NULL)
 		return (int)session_input(c->client.session, data, len);
 	/* A client with piped input sends it right behind the shell
@@ -270,7 +292,9 @@ cb_window_change(ssh_session ssh, ssh_channel ch, int cols, int rows,
 	}
 	c->client.cols = cols;
 	c->client.rows = rows;
-	if (c->client.session != NULL)
+	if (c->client.session != NULL && c->client.viewer)
+		session_viewer_resize(c->client.session, &c->client, rows, cols);
+	else if (c->client.session != NULL)
 		session_resize(c->client.session, rows, cols);
 	return 0;
 }
@@ -310,8 +334,9 @@ cb_exec(ssh_session ssh, ssh_channel ch, const char *command, void *ud)
 {
 	struct chan	*c = ud;
 
-	if (c->state != CH_IDLE || command == NULL ||
-	    strlen(command) > CMDLINE_MAX_LEN)
+	/* Any length is taken here, so that an overlong line gets
+	 * cmdline_split's clear error rather than a bare refusal. */
+	if (c->state != CH_IDLE || command == NULL)
 		return -1;
 	if ((c->exec = strdup(command)) == NULL)
 		return -1;
@@ -384,10 +409,176 @@ auth_failed(struct conn *c, const char *user, const char *why)
 		c->close_reason = strdup("Too many authentication failures");
 }
 
+static void
+conn_authed(struct conn *c, const char *method, const char *fp)
+{
+	c->authed = 1;
+	uv_timer_stop(&c->timer);
+	if (c->srv->cfg->keepalive_interval > 0) {
+		uint64_t ms = (uint64_t)c->srv->cfg->keepalive_interval * 500;
+		uv_timer_start(&c->timer, on_conn_timer, ms, ms);
+	}
+	/* libssh 0.10 may miss the end of the key exchange when a client
+	 * pipelines its auth (upstream bac5d3f1): being in proves it. */
+	c->kex_done = 1;
+	snprintf(c->fingerprint, sizeof c->fingerprint, "%s", fp);
+	c->srv->stats.logins++;
+	if (c->token_login)
+		log_info("accepted %s for share %s (%s) from %s", method,
+		    c->share.id, c->user[0] ? c->user : "guest", c->addr);
+	else
+		log_info("accepted %s for %s from %s: %s", method, c->user,
+		    c->addr, fp);
+}
+
+/*
+ * A join through a token is refused: count it against the address, audit
+ * it, and disconnect with the reason after a short random delay (so that
+ * the answer's timing says nothing about the token).
+ */
+static void
+token_refuse(struct conn *c, const char *token, const char *why)
+{
+	struct audit_who	 who = { 0, "", c->ip };
+	char			 prefix[TOKEN_PREFIX_LEN + 1], msg[256];
+
+	token_prefix(token, prefix);
+	ratelimit_failure(c->srv, c->ip);
+	c->srv->stats.auth_failures++;
+	audit_log(c->srv, &who, "viewer.refused", c->share_loaded ?
+	    c->share.session_id : NULL, c->share_loaded ? c->share.id : NULL,
+	    NULL, "token=%s reason=%s", prefix, why);
+	log_warn("refused join with token %s from %s: %s", prefix, c->addr,
+	    why);
+	if (c->close_reason == NULL) {
+		snprintf(msg, sizeof msg, "tandem: %s", why);
+		c->close_reason = strdup(msg);
+		c->close_delayed = 1;
+	}
+}
+
+/* Load the share a token names; the reason it cannot be used, or NULL. */
+static const char *
+token_share(struct conn *c, const char *token)
+{
+	unsigned char	 hash[TOKEN_HASH_BYTES];
+	struct session	*s;
+
+	if (c->share_loaded) {
+		token_hash(c->srv->dd.secret, token, hash);
+		if (!token_hash_equal(hash, c->share.token_hash))
+			return "the share token changed during login";
+		return NULL;
+	}
+	if (ratelimit_blocked(c->srv, c->ip))
+		return "too many failed attempts from your address; try again "
+		    "in a minute";
+	token_hash(c->srv->dd.secret, token, hash);
+	if (store_share_find_token(c->srv->store, hash, &c->share) != 0)
+		return "unknown share token";
+	c->share_loaded = 1;
+	c->token_login = 1;
+	/* The viewer is not known yet: only what holds for anyone. */
+	if (c->share.state != SHARE_ACTIVE ||
+	    c->share.expires_at <= time_now() ||
+	    server_session_find(c->srv, c->share.session_id) == NULL)
+		return share_refusal(c->srv, &c->share, -1, &s);
+	return NULL;
+}
+
+static int
+is_token(const char *user)
+{
+	return user != NULL && strlen(user) == TOKEN_LEN &&
+	    token_format_valid(user);
+}
+
+/* Past the key (or none): a password share still asks for its password. */
+static int
+token_accept(struct conn *c, const char *method, const char *fp)
+{
+	if (c->share.password_hash != NULL) {
+		c->need_password = 1;
+		ssh_set_auth_methods(c->ssh, SSH_AUTH_METHOD_INTERACTIVE);
+		return SSH_AUTH_PARTIAL;
+	}
+	conn_authed(c, method, fp);
+	return SSH_AUTH_SUCCESS;
+}
+
 static int
 cb_auth_none(ssh_session ssh, const char *user, void *ud)
 {
-	return SSH_AUTH_DENIED;
+	struct conn	*c = ud;
+	const char	*why;
+
+	if (!is_token(user) || c->close_reason != NULL)
+		return SSH_AUTH_DENIED;
+	if ((why = token_share(c, user)) != NULL) {
+		token_refuse(c, user, why);
+		return SSH_AUTH_DENIED;
+	}
+	/* Only a --no-auth share without a key list lets a guest in. */
+	if (c->share.require_auth || c->share.authorized_keys != NULL)
+		return SSH_AUTH_DENIED;
+	c->user[0] = '\0';
+	c->user_id = 0;
+	return token_accept(c, "none", "");
+}
+
+/* A key offered for a token login: who is the viewer, and may they? */
+static int
+token_key_decide(struct conn *c, ssh_key key, int final, const char **why)
+{
+	struct store_user	 u;
+	char			*blob = NULL;
+	const char		*type = ssh_key_type_to_char(ssh_key_type(key));
+	int64_t			 uid = 0;
+	int			 ok = 0;
+
+	*why = "key not accepted";
+	if (ssh_pki_export_pubkey_base64(key, &blob) != SSH_OK)
+		return 0;
+	if (!share_key_allowed(&c->share, type, blob))
+		*why = "key is not in the share's authorized keys";
+	else if (store_key_owner(c->srv->store, type, blob, &uid) != 0 &&
+	    (c->share.require_auth || c->share.kind == SHARE_CLAIM))
+		*why = "key does not belong to a known user";
+	else
+		ok = 1;
+	free(blob);
+	if (!ok || !final)
+		return ok;
+	c->user[0] = '\0';
+	c->user_id = 0;
+	if (uid != 0 && store_user_get_id(c->srv->store, uid, &u) == 0) {
+		snprintf(c->user, sizeof c->user, "%s", u.name);
+		c->user_id = uid;
+	}
+	return 1;
+}
+
+static int
+cb_auth_token_key(struct conn *c, const char *token, ssh_key key, int final)
+{
+	const char	*why;
+	char		 fp[128];
+
+	if ((why = token_share(c, token)) != NULL) {
+		token_refuse(c, token, why);
+		return SSH_AUTH_DENIED;
+	}
+	key_fingerprint(key, fp, sizeof fp);
+	if (!token_key_decide(c, key, final, &why)) {
+		char detail[256];
+		snprintf(detail, sizeof detail, "share %s, publickey %s: %s",
+		    c->share.id, fp, why);
+		auth_failed(c, "(share token)", detail);
+		return SSH_AUTH_DENIED;
+	}
+	if (!final)
+		return SSH_AUTH_SUCCESS;
+	return token_accept(c, "publickey", fp);
 }
 
 static int
@@ -486,6 +677,8 @@ cb_auth_pubkey(ssh_session ssh, const char *user, struct ssh_key_struct *key,
 		auth_failed(c, user ? user : "?", "bad signature");
 		return SSH_AUTH_DENIED;
 	}
+	if (is_token(user))
+		return cb_auth_token_key(c, user, key, final);
 	if (!user_name_valid(user)) {
 		auth_failed(c, "(invalid name)", "user name not valid");
 		return SSH_AUTH_DENIED;
@@ -499,19 +692,57 @@ cb_auth_pubkey(ssh_session ssh, const char *user, struct ssh_key_struct *key,
 	}
 	if (!final)
 		return SSH_AUTH_SUCCESS;
-	c->authed = 1;
-	uv_timer_stop(&c->timer);
-	if (c->srv->cfg->keepalive_interval > 0) {
-		uint64_t ms = (uint64_t)c->srv->cfg->keepalive_interval * 500;
-		uv_timer_start(&c->timer, on_conn_timer, ms, ms);
-	}
-	/* libssh 0.10 may miss the end of the key exchange when a client
-	 * pipelines its auth (upstream bac5d3f1): being in proves it. */
-	c->kex_done = 1;
-	snprintf(c->fingerprint, sizeof c->fingerprint, "%s", fp);
-	c->srv->stats.logins++;
-	log_info("accepted publickey for %s from %s: %s", c->user, c->addr, fp);
+	conn_authed(c, "publickey", fp);
 	return SSH_AUTH_SUCCESS;
+}
+
+/*
+ * keyboard-interactive, for the password of a share: libssh 0.10 has no
+ * server callback for it, so it arrives as a message.  Argon2id costs
+ * tens of milliseconds on the loop; the per-address limit on failures
+ * bounds what a guesser can make it spend.
+ */
+static int
+cb_message(ssh_session ssh, ssh_message msg, void *ud)
+{
+	struct conn	*c = ud;
+	const char	*prompts[] = { "Share password: " };
+	char		 echo[] = { 0 };
+	const char	*answer;
+
+	if (ssh_message_type(msg) != SSH_REQUEST_AUTH ||
+	    ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE)
+		return 1;
+	if (!c->need_password || c->close_reason != NULL) {
+		if (!ssh_message_auth_kbdint_is_response(msg))
+			auth_failed(c, ssh_message_auth_user(msg) ?
+			    ssh_message_auth_user(msg) : "?",
+			    "keyboard-interactive is not accepted");
+		ssh_message_reply_default(msg);
+		return 0;
+	}
+	if (!ssh_message_auth_kbdint_is_response(msg)) {
+		ssh_message_auth_interactive_request(msg, "tandem",
+		    "This share needs a password.", 1, prompts, echo);
+		return 0;
+	}
+	answer = ssh_userauth_kbdint_getnanswers(ssh) == 1 ?
+	    ssh_userauth_kbdint_getanswer(ssh, 0) : NULL;
+	if (answer != NULL && !ratelimit_blocked(c->srv, c->ip) &&
+	    password_verify(c->share.password_hash, answer) == 1) {
+		c->need_password = 0;
+		conn_authed(c, "password", c->fingerprint);
+		ssh_message_auth_reply_success(msg, 0);
+		return 0;
+	}
+	ratelimit_failure(c->srv, c->ip);
+	auth_failed(c, "(share token)", "wrong share password");
+	if (c->close_reason == NULL) {
+		c->close_reason = strdup("tandem: wrong password");
+		c->close_delayed = 1;
+	}
+	ssh_message_reply_default(msg);
+	return 0;
 }
 
 /* ---- channel work (outside libssh callbacks) ----------------------- */
@@ -610,6 +841,106 @@ chan_feed_early(struct chan *c)
 }
 
 static void
+chan_audit(struct chan *c, const char *action, const char *session_id,
+    const char *share_id, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+chan_audit(struct chan *c, const char *action, const char *session_id,
+    const char *share_id, const char *fmt, ...)
+{
+	struct audit_who	 who = { c->conn->user_id, c->conn->user,
+				    c->conn->ip };
+	char			 detail[256];
+	va_list			 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	if (who.name[0] == '\0')
+		who.name = "guest";
+	audit_log(c->conn->srv, &who, action, session_id, share_id, NULL,
+	    "%s", detail);
+}
+
+/* Join s as a viewer through share_id ("" for an admin). */
+static void
+chan_join(struct chan *c, struct session *s, const char *share_id, int rw)
+{
+	struct conn	*conn = c->conn;
+
+	c->client.read_write = rw;
+	c->client.user_id = conn->user_id;
+	snprintf(c->client.user, sizeof c->client.user, "%s", conn->user);
+	snprintf(c->client.share_id, sizeof c->client.share_id, "%s",
+	    share_id);
+	c->client.transport = "ssh";
+	c->state = CH_RUNNING;
+	if (session_viewer_add(s, &c->client) != 0) {
+		chan_error(c, 1, "cannot join the session");
+		return;
+	}
+	chan_audit(c, share_id[0] ? "viewer.join" : "admin.attach", s->id,
+	    share_id[0] ? share_id : NULL, "permission=%s transport=ssh",
+	    rw ? "read_write" : "read_only");
+	chan_feed_early(c);
+}
+
+/* A token login's shell request: join the share's session, if the share
+ * still admits this viewer (it may have changed since the login). */
+static void
+chan_start_viewer(struct chan *c)
+{
+	struct conn		*conn = c->conn;
+	struct store_share	 sh;
+	struct session		*s = NULL;
+	const char		*why;
+
+	if (store_share_get(conn->srv->store, conn->share.id, &sh) != 0) {
+		chan_error(c, 1, "this share no longer exists");
+		return;
+	}
+	if (sh.kind == SHARE_CLAIM && conn->user_id != 0 &&
+	    share_refusal(conn->srv, &sh, conn->user_id, &s) == NULL) {
+		/* First sign-in with a claim link: it becomes this user's. */
+		if (store_share_claim(conn->srv->store, sh.id, conn->user_id,
+		    time_now()) != 0) {
+			store_share_clear(&sh);
+			chan_error(c, 1, "this claim link was already used; "
+			    "ask the owner for a fresh one");
+			return;
+		}
+		chan_audit(c, "share.claim", sh.session_id, sh.id, "by=%s",
+		    conn->user);
+		store_share_clear(&sh);
+		if (store_share_get(conn->srv->store, conn->share.id, &sh) != 0)
+			return;
+	}
+	why = share_refusal(conn->srv, &sh, conn->user_id, &s);
+	if (why != NULL) {
+		chan_audit(c, "viewer.refused", sh.session_id, sh.id,
+		    "reason=%s", why);
+		chan_error(c, 1, "%s", why);
+	} else
+		chan_join(c, s, sh.id, sh.perm == SHARE_READ_WRITE);
+	store_share_clear(&sh);
+}
+
+/* The channel leaves its session: a viewer leaves, an owner detaches. */
+static void
+chan_leave(struct chan *c)
+{
+	struct session	*s = c->client.session;
+
+	if (s == NULL)
+		return;
+	if (c->client.viewer)
+		session_viewer_remove(s, &c->client);
+	else
+		session_detach(s, &c->client);
+}
+
+static void
 chan_start_shell(struct chan *c)
 {
 	struct conn		*conn = c->conn;
@@ -619,6 +950,10 @@ chan_start_shell(struct chan *c)
 	char			 err[256];
 	int			 max = srv->cfg->max_sessions;
 
+	if (conn->token_login) {
+		chan_start_viewer(c);
+		return;
+	}
 	if (max > 0 && server_session_count(srv, conn->user_id) >= max) {
 		chan_error(c, 1, "too many sessions (limit %d); attach to "
 		    "one or kill one", max);
@@ -650,8 +985,14 @@ chan_start_exec(struct chan *c)
 	struct conn	*conn = c->conn;
 	struct cmd_ctx	 ctx;
 
+	if (conn->token_login) {
+		chan_error(c, 2, "a share token joins the session only: run "
+		    "ssh without a command");
+		return;
+	}
 	memset(&ctx, 0, sizeof ctx);
 	ctx.srv = conn->srv;
+	ctx.address = conn->ip;
 	ctx.user_id = conn->user_id;
 	ctx.user = conn->user;
 	ctx.admin = conn->admin;
@@ -661,7 +1002,9 @@ chan_start_exec(struct chan *c)
 	log_info("%s from %s: exec request", conn->user, conn->addr);
 	command_run(&ctx, c->exec, strlen(c->exec));
 
-	if (ctx.attach != NULL) {
+	if (ctx.attach != NULL && ctx.attach_viewer) {
+		chan_join(c, ctx.attach, ctx.attach_share, ctx.attach_rw);
+	} else if (ctx.attach != NULL) {
 		c->state = CH_RUNNING;
 		if (session_attach(ctx.attach, &c->client, 1) != 0)
 			log_warn("%s: repaint on attach failed", conn->addr);
@@ -682,8 +1025,7 @@ chan_free(struct chan *c)
 {
 	size_t	 i;
 
-	if (c->client.session != NULL)
-		session_detach(c->client.session, &c->client);
+	chan_leave(c);
 	for (i = 0; i < c->nenv; i++)
 		free(c->env[i]);
 	free(c->exec);
@@ -716,8 +1058,7 @@ chan_step(struct chan *c)
 
 	if (c->peer_closed && c->state < CH_DONE) {
 		/* The client went away: the session lives on. */
-		if (c->client.session != NULL)
-			session_detach(c->client.session, &c->client);
+		chan_leave(c);
 		ssh_channel_close(c->ch);
 		c->state = CH_DONE;
 	}
@@ -798,6 +1139,15 @@ on_conn_io(uv_poll_t *h, int status, int events)
 		conn_destroy(c, NULL);
 		return;
 	}
+	if (c->close_reason != NULL && c->close_delayed) {
+		/* Answer a refused join after 100-300 ms, reading nothing
+		 * more meanwhile. */
+		c->close_delayed = 0;
+		uv_poll_stop(&c->poll);
+		uv_timer_start(&c->timer, on_conn_timer,
+		    100 + randombytes_uniform(200), 0);
+		return;
+	}
 	if (c->close_reason != NULL) {
 		conn_destroy(c, c->close_reason);
 		return;
@@ -829,6 +1179,10 @@ on_conn_timer(uv_timer_t *t)
 	const struct config	*cfg = c->srv->cfg;
 	int64_t			 idle;
 
+	if (c->close_reason != NULL) {
+		conn_destroy(c, c->close_reason);
+		return;
+	}
 	if (!c->authed) {
 		c->srv->stats.grace_timeouts++;
 		log_warn("%s: login grace time exceeded", c->addr);
@@ -867,6 +1221,8 @@ on_conn_closed(uv_handle_t *h)
 	}
 	close(c->fd);
 	free(c->close_reason);
+	if (c->share_loaded)
+		store_share_clear(&c->share);
 	free(c);
 }
 
@@ -878,10 +1234,8 @@ conn_destroy(struct conn *c, const char *reason)
 	if (c->dead)
 		return;
 	c->dead = 1;
-	TAILQ_FOREACH(ch, &c->chans, entry) {
-		if (ch->client.session != NULL)
-			session_detach(ch->client.session, &ch->client);
-	}
+	TAILQ_FOREACH(ch, &c->chans, entry)
+		chan_leave(ch);
 	if (reason != NULL && ssh_is_connected(c->ssh)) {
 		ssh_session_set_disconnect_message(c->ssh, reason);
 		ssh_set_fd_towrite(c->ssh);
@@ -942,7 +1296,9 @@ conn_accept(struct server *srv, int fd, const char *addr)
 	c->scb.auth_pubkey_function = cb_auth_pubkey;
 	c->scb.channel_open_request_session_function = cb_channel_open;
 	ssh_set_server_callbacks(c->ssh, &c->scb);
+	ssh_set_message_callback(c->ssh, cb_message, c);
 	ssh_set_auth_methods(c->ssh, SSH_AUTH_METHOD_PUBLICKEY);
+	snprintf(c->ip, sizeof c->ip, "%.*s", (int)strcspn(addr, " "), addr);
 
 	uv_poll_init(srv->loop, &c->poll, c->fd);
 	uv_timer_init(srv->loop, &c->timer);

@@ -157,8 +157,11 @@ class Daemon:
 
     # -- ssh helpers -----------------------------------------------------
     def ssh_argv(self, user, key, *args, tty=None, opts=()):
-        argv = ["ssh", "-F", "/dev/null", "-p", str(self.port),
-                "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+        # ssh keeps the first value of an option: the test's own win.
+        batch = [] if any("BatchMode" in o for o in opts) else \
+            ["-o", "BatchMode=yes"]
+        argv = ["ssh", "-F", "/dev/null", "-p", str(self.port)] + \
+            list(opts) + batch + ["-o", "IdentitiesOnly=yes",
                 "-o", f"UserKnownHostsFile={self.known_hosts}",
                 "-o", "StrictHostKeyChecking=accept-new",
                 "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10"]
@@ -168,7 +171,6 @@ class Daemon:
             argv.append("-tt")
         elif tty is False:
             argv.append("-T")
-        argv += list(opts)
         argv.append(f"{user}@127.0.0.1")
         argv += list(args)
         return argv
