@@ -175,13 +175,14 @@ static char *
 read_authorized_keys(struct cmd_ctx *ctx, const char *path)
 {
 	struct buf	 out = BUF_INIT;
-	char		*data = NULL, *line, *save = NULL, *tok, *type;
+	char		*data = NULL, *line, *save = NULL, *tok, *type, *keys;
 	struct stat	 st;
 	ssh_key		 key;
 	ssize_t		 n;
 	int		 fd, lineno = 0, ok = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 ||
+	    fstat(fd, &st) != 0
 	    || !S_ISREG(st.st_mode) || st.st_size > KEYS_FILE_MAX ||
 	    (data = malloc((size_t)st.st_size + 1)) == NULL ||
 	    (n = read(fd, data, (size_t)st.st_size)) < 0) {
@@ -227,11 +228,10 @@ out:
 	if (fd >= 0)
 		close(fd);
 	free(data);
-	if (!ok) {
-		buf_free(&out);
-		return NULL;
-	}
-	return strdup(buf_cstr(&out));
+	keys = ok ? buf_cstr(&out) : NULL;
+	keys = keys ? strdup(keys) : NULL;
+	buf_free(&out);
+	return keys;
 }
 
 /* A password for a share made over ssh, where nothing can be typed:
@@ -657,7 +657,7 @@ cmd_handoff(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 	}
 	buf_printf(&ctx->out, "session %s now belongs to %s; they attach "
 	    "with: attach %s\n", s->id, u.name, s->id);
-	if (s->owner_client != NULL && ctx->scope == NULL) {
+	if (s->owner_client != NULL) {
 		snprintf(why, sizeof why, "session handed off to %s", u.name);
 		c = s->owner_client;
 		session_detach(s, c);

@@ -76,7 +76,7 @@ int
 control_join(const char *const *argv, int argc, struct buf *out)
 {
 	const char	*p;
-	int		 i;
+	int		 i, r;
 
 	for (i = 0; i < argc; i++) {
 		if (i > 0 && buf_puts(out, " ") != 0)
@@ -86,8 +86,11 @@ control_join(const char *const *argv, int argc, struct buf *out)
 		/* A quote cannot appear inside '...': close the quotes, add
 		 * an escaped one, and open them again. */
 		for (p = argv[i]; *p != '\0'; p++) {
-			if (*p == '\'' ? buf_puts(out, "'\\''") != 0 :
-			    buf_append(out, p, 1) != 0)
+			if (*p == '\'')
+				r = buf_puts(out, "'\\''");
+			else
+				r = buf_append(out, p, 1);
+			if (r != 0)
 				return -1;
 		}
 		if (buf_puts(out, "'") != 0)

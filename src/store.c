@@ -1291,8 +1291,8 @@ store_key_del(struct store *st, int64_t user_id, int64_t key_id)
 	return r;
 }
 
-static void
-key_clear(struct store_key *k)
+void
+store_key_clear(struct store_key *k)
 {
 	free(k->type);
 	free(k->blob);
@@ -1309,7 +1309,7 @@ store_key_list_free(struct store_key *arr, size_t n)
 	if (arr == NULL)
 		return;
 	for (i = 0; i < n; i++)
-		key_clear(&arr[i]);
+		store_key_clear(&arr[i]);
 	free(arr);
 }
 

@@ -90,6 +90,7 @@ int	 store_key_add(struct store *, int64_t, const struct store_key *);
 int	 store_key_find(struct store *, int64_t, const char *, const char *);
 int	 store_key_list(struct store *, int64_t, struct store_key **, size_t *);
 void	 store_key_list_free(struct store_key *, size_t);
+void	 store_key_clear(struct store_key *);
 int	 store_user_enroll(struct store *, const char *,
 	    const struct store_key *, int64_t *);
 

@@ -91,8 +91,9 @@ struct target {
 };
 
 /*
- * PATH,SESSION,SECRET.  The path comes first and may itself hold commas,
- * so split at the last two; the id and the secret have fixed shapes.
+ * PATH,SESSION,SECRET.  The path comes first and may itself hold commas
+ * (the data folder's name is the operator's choice), so split at the
+ * last two.
  */
 static int
 target_parse(const char *env, struct target *t)

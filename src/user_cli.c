@@ -67,16 +67,6 @@ read_file(const char *path, char **out)
 	return 0;
 }
 
-static void
-key_clear(struct store_key *k)
-{
-	free(k->type);
-	free(k->blob);
-	free(k->fingerprint);
-	free(k->comment);
-	memset(k, 0, sizeof *k);
-}
-
 /* One "TYPE BASE64 [COMMENT]" line into k; -1 if it is not a public key. */
 static int
 parse_key_line(char *line, struct store_key *k)
@@ -110,7 +100,7 @@ parse_key_line(char *line, struct store_key *k)
 	ssh_string_free_char(fp);
 	if (k->type == NULL || k->blob == NULL || k->fingerprint == NULL ||
 	    k->comment == NULL) {
-		key_clear(k);
+		store_key_clear(k);
 		return -1;
 	}
 	return 0;
@@ -204,7 +194,7 @@ user_add(struct store *st, int argc, char **argv)
 	r = 0;
 out:
 	for (i = 0; i < nkeys; i++)
-		key_clear(&keys[i]);
+		store_key_clear(&keys[i]);
 	return r;
 }
 

@@ -277,6 +277,12 @@ class Tmux:
                        capture_output=True, timeout=20)
 
 
+def iso_to_epoch(text):
+    """'2026-11-22T07:32:40Z' -> Unix seconds."""
+    import calendar
+    return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -302,6 +302,20 @@ def test_client_in_session():
         s.connect(path)
         s.close()
 
+    # Connections are bounded: past 32 at once, the next is told so.
+    held = []
+    for _ in range(40):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        held.append(s)
+    held[-1].settimeout(5)
+    a = json.loads(held[-1].recv(65536))
+    assert a["status"] == 1 and "busy" in a["stderr"], a
+    for s in held:
+        s.close()
+    wait_until(lambda: ask(path, request(sid, secret, ["version"]))
+               ["status"] == 0, what="connections freed")
+
     # Still serving, over ssh and over the socket.
     assert d.command("alice", key, "version").returncode == 0
     rc, out, _ = sh.run("tandem version")
