@@ -168,8 +168,9 @@ ssh_target(struct server *srv, char *host, size_t hostlen, char *port,
 }
 
 /*
- * Read an authorized_keys file on the server (relative to the daemon's
- * home) into "TYPE BLOB" lines; options and comments are dropped.
+ * Read an authorized_keys file on the server (a relative path is taken
+ * from tandemd's working folder) into "TYPE BLOB" lines; options and
+ * comments are dropped.
  */
 static char *
 read_authorized_keys(struct cmd_ctx *ctx, const char *path)
@@ -259,6 +260,8 @@ share_opts_read(struct cmd_ctx *ctx, const struct cmdline_parsed *pa,
 	o->kind = SHARE_LINK;
 	o->perm = SHARE_READ_ONLY;
 	o->expires_in = SHARE_DEFAULT_EXPIRY;
+	if (o->expires_in > ctx->srv->cfg->share_max_expiry)
+		o->expires_in = ctx->srv->cfg->share_max_expiry;
 	o->require_auth = 1;
 	if (pa->present[SH_RO] && pa->present[SH_RW]) {
 		cmd_fail(ctx, EXIT_USAGE, "--read-only and --read-write "
@@ -283,6 +286,14 @@ share_opts_read(struct cmd_ctx *ctx, const struct cmdline_parsed *pa,
 	}
 	if (pa->present[SH_CLAIM])
 		o->kind = SHARE_CLAIM;
+	/* An invited user signs in as themselves: a password or key list
+	 * would have nothing to check. */
+	if (o->kind == SHARE_USER &&
+	    (pa->present[SH_PASSWORD] || pa->present[SH_KEYS])) {
+		cmd_fail(ctx, EXIT_USAGE, "--password and --authorized-keys "
+		    "are for link and claim shares");
+		return -1;
+	}
 	if (pa->present[SH_NOAUTH]) {
 		if (o->kind != SHARE_LINK) {
 			cmd_fail(ctx, EXIT_USAGE, "--no-auth is for link "
@@ -616,13 +627,42 @@ cmd_viewers(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 	}
 }
 
+/* The new owner no longer needs the invites that let them watch: they
+ * end, and a viewer who is the new owner is told to attach instead. */
+static void
+handoff_end_own_shares(struct cmd_ctx *ctx, struct session *s, int64_t uid,
+    const struct audit_who *who)
+{
+	struct store_share	*list = NULL;
+	struct client		*c, *next;
+	char			 why[128];
+	size_t			 n = 0, i;
+
+	if (store_share_list(ctx->srv->store, s->id, 0, &list, &n) == 0) {
+		for (i = 0; i < n; i++) {
+			if (list[i].kind == SHARE_USER &&
+			    list[i].target_user_id == uid)
+				share_revoke(ctx->srv, &list[i], who);
+		}
+		store_share_list_free(list, n);
+	}
+	snprintf(why, sizeof why, "you own this session now; attach with: "
+	    "attach %s", s->id);
+	TAILQ_FOREACH_SAFE(c, &s->viewers, entry, next) {
+		if (c->user_id == uid) {
+			session_viewer_remove(s, c);
+			c->ops->detached(c->ctx, why);
+		}
+	}
+}
+
 static void
 cmd_handoff(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 {
 	struct store_user	 u;
 	struct audit_who	 who;
 	struct session		*s;
-	struct client		*c, *next;
+	struct client		*c;
 	char			 why[128];
 
 	if ((s = cmd_live_session(ctx, pa->pos[0])) == NULL ||
@@ -645,24 +685,19 @@ cmd_handoff(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 	    "from=%s", s->owner);
 	log_info("session %s handed off from %s to %s", s->id, s->owner,
 	    u.name);
-	s->owner_id = u.id;
-	snprintf(s->owner, sizeof s->owner, "%s", u.name);
-	/* The new owner watching it now owns it: it attaches as owner. */
-	TAILQ_FOREACH_SAFE(c, &s->viewers, entry, next) {
-		if (c->user_id == u.id) {
-			session_viewer_remove(s, c);
-			c->ops->detached(c->ctx, "you own this session now; "
-			    "attach with: attach SESSION");
-		}
-	}
-	buf_printf(&ctx->out, "session %s now belongs to %s; they attach "
-	    "with: attach %s\n", s->id, u.name, s->id);
+	/* The old owner's terminal lets go first, so that its disconnect
+	 * is recorded under the old owner. */
 	if (s->owner_client != NULL) {
 		snprintf(why, sizeof why, "session handed off to %s", u.name);
 		c = s->owner_client;
 		session_detach(s, c);
 		c->ops->detached(c->ctx, why);
 	}
+	s->owner_id = u.id;
+	snprintf(s->owner, sizeof s->owner, "%s", u.name);
+	handoff_end_own_shares(ctx, s, u.id, &who);
+	buf_printf(&ctx->out, "session %s now belongs to %s; they attach "
+	    "with: attach %s\n", s->id, u.name, s->id);
 }
 
 /* "1h" (that long ago), an ISO 8601 time, or Unix seconds. */

@@ -21,9 +21,13 @@ token_new(char out[TOKEN_LEN + 1])
 {
 	unsigned char	 b[TOKEN_BYTES];
 
-	randombytes_buf(b, sizeof b);
-	sodium_bin2base64(out, TOKEN_LEN + 1, b, sizeof b,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	/* A token is typed as an ssh user name, and OpenSSH takes one that
+	 * starts with '-' for an option: draw again (1 in 64). */
+	do {
+		randombytes_buf(b, sizeof b);
+		sodium_bin2base64(out, TOKEN_LEN + 1, b, sizeof b,
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	} while (out[0] == '-');
 	sodium_memzero(b, sizeof b);
 }
 

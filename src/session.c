@@ -269,7 +269,6 @@ session_attach(struct session *s, struct client *c, int full)
 	if (c->rows > 0 && c->cols > 0 &&
 	    (c->rows != s->rows || c->cols != s->cols))
 		session_resize(s, c->rows, c->cols);
-	owner_title(s);
 	if (store_session_set_client(s->srv->store, s->id, c->address,
 	    "publickey") != 0)
 		log_warn("session %s: client not recorded", s->id);
@@ -288,6 +287,8 @@ session_attach(struct session *s, struct client *c, int full)
 	    owner_send(s, buf_ptr(&repaint), buf_used(&repaint)) != 0)
 		r = -1;
 	buf_free(&repaint);
+	if (s->nviewers > 0)
+		owner_title(s);	/* the repaint restored the program's */
 	return r;
 }
 

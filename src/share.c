@@ -111,7 +111,7 @@ share_revoke(struct server *srv, const struct store_share *sh,
 	if (store_share_set_state(srv->store, sh->id, SHARE_REVOKED,
 	    time_now(), by->id) != 0)
 		return -1;
-	n = kick(srv, sh, "this share was revoked by its owner");
+	n = kick(srv, sh, "this share was revoked");
 	audit_log(srv, by, "share.revoke", sh->session_id, sh->id, NULL,
 	    "viewers_disconnected=%d", n);
 	log_info("share %s revoked by %s (%d viewers disconnected)", sh->id,

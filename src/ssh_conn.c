@@ -437,17 +437,26 @@ conn_authed(struct conn *c, const char *method, const char *fp)
  * the answer's timing says nothing about the token).
  */
 static void
-token_refuse(struct conn *c, const char *token, const char *why)
+token_audit(struct conn *c, const char *token, const char *why)
 {
 	struct audit_who	 who = { 0, "", c->ip };
+	char			 prefix[TOKEN_PREFIX_LEN + 1];
+
+	token_prefix(token, prefix);
+	audit_log(c->srv, &who, "viewer.refused", c->share_loaded ?
+	    c->share.session_id : NULL, c->share_loaded ? c->share.id : NULL,
+	    NULL, "token=%s reason=%s", prefix, why);
+}
+
+static void
+token_refuse(struct conn *c, const char *token, const char *why)
+{
 	char			 prefix[TOKEN_PREFIX_LEN + 1], msg[256];
 
 	token_prefix(token, prefix);
 	ratelimit_failure(c->srv, c->ip);
 	c->srv->stats.auth_failures++;
-	audit_log(c->srv, &who, "viewer.refused", c->share_loaded ?
-	    c->share.session_id : NULL, c->share_loaded ? c->share.id : NULL,
-	    NULL, "token=%s reason=%s", prefix, why);
+	token_audit(c, token, why);
 	log_warn("refused join with token %s from %s: %s", prefix, c->addr,
 	    why);
 	if (c->close_reason == NULL) {
@@ -574,6 +583,7 @@ cb_auth_token_key(struct conn *c, const char *token, ssh_key key, int final)
 		snprintf(detail, sizeof detail, "share %s, publickey %s: %s",
 		    c->share.id, fp, why);
 		auth_failed(c, "(share token)", detail);
+		token_audit(c, token, detail);
 		return SSH_AUTH_DENIED;
 	}
 	if (!final)
@@ -737,6 +747,8 @@ cb_message(ssh_session ssh, ssh_message msg, void *ud)
 	}
 	ratelimit_failure(c->srv, c->ip);
 	auth_failed(c, "(share token)", "wrong share password");
+	token_audit(c, ssh_message_auth_user(msg) ? ssh_message_auth_user(msg)
+	    : "", "wrong share password");
 	if (c->close_reason == NULL) {
 		c->close_reason = strdup("tandem: wrong password");
 		c->close_delayed = 1;

@@ -289,6 +289,8 @@ def test_password_share():
     v.type(pw + "\n")
     v.wait_for(PROMPT)
     assert "wrong share password" in s.d.log()
+    refused = [a for a in s.audit() if a["action"] == "viewer.refused"]
+    assert any("wrong share password" in a["detail"] for a in refused)
     assert s.d.stop() == 0
 
 
@@ -403,7 +405,8 @@ def test_share_usage_errors():
                       (("--user", "nosuch"), "no user"),
                       (("--user", "alice"), "owns"),
                       (("--label", "x" * 65), "label"),
-                      (("--no-auth", "--claim"), "link shares")):
+                      (("--no-auth", "--claim"), "link shares"),
+                      (("--user", "bob", "--password"), "link and claim")):
         r = s.share(*args, check=False)
         assert r.returncode in (1, 2) and msg in r.stderr, (args, r.stderr)
     r = s.d.ssh("alice", s.alice, "revoke", "nosuchshare1")
