@@ -231,6 +231,7 @@ server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg,
 	uv_poll_init(loop, &srv->listen_poll, srv->listen_fd);
 	srv->listen_poll.data = srv;
 	uv_poll_start(&srv->listen_poll, UV_READABLE, on_listen);
+	conn_check_start(srv);
 	uv_signal_init(loop, &srv->sig_term);
 	uv_signal_init(loop, &srv->sig_int);
 	uv_signal_init(loop, &srv->sig_hup);
@@ -264,6 +265,7 @@ server_stop(struct server *srv, const char *reason)
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
 		conn_disconnect(c, reason);
 	share_timer_close(srv);
+	conn_check_stop(srv);
 	uv_poll_stop(&srv->listen_poll);
 	uv_close((uv_handle_t *)&srv->listen_poll, NULL);
 	uv_close((uv_handle_t *)&srv->sig_term, NULL);

@@ -55,6 +55,7 @@ struct server {
 	char			*control_path;	/* absolute */
 
 	uv_signal_t		 sig_term, sig_int, sig_hup, sig_chld;
+	uv_check_t		 conn_check;	/* see conn_mark */
 	struct conn_list	 conns;
 	struct session_list	 sessions;
 	struct server_stats	 stats;

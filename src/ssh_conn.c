@@ -114,6 +114,7 @@ struct conn {
 	char		*close_reason;	/* set: tear down after this turn */
 	int		 close_delayed;	/* a refused join: answer after a
 					   random delay */
+	int		 dirty;		/* libssh ran outside on_conn_io */
 	int		 dead;
 
 	/* Logged in with a share token as the user name: a viewer. */
@@ -129,6 +130,7 @@ static void	 conn_process(struct conn *);
 static void	 conn_update_poll(struct conn *);
 static void	 on_conn_io(uv_poll_t *, int, int);
 static void	 on_conn_timer(uv_timer_t *);
+static void	 conn_mark(struct conn *);
 static void	 key_fingerprint(ssh_key, char *, size_t);
 
 /* ---- owner client operations ------------------------------------- */
@@ -144,7 +146,7 @@ client_write(void *ctx, const char *p, size_t n)
 	if (c->state >= CH_CLOSING || buf_append(&c->out, p, n) != 0)
 		return -1;
 	chan_flush(c);
-	conn_update_poll(c->conn);
+	conn_mark(c->conn);
 	return 0;
 }
 
@@ -1063,6 +1065,11 @@ chan_settle(struct chan *c)
 static void
 chan_step(struct chan *c)
 {
+	/* While stopping, a request still pending must not start a
+	 * session that nothing would end. */
+	if (c->conn->srv->stopping &&
+	    (c->state == CH_START_SHELL || c->state == CH_START_EXEC))
+		chan_error(c, 1, "tandemd is shutting down");
 	if (c->state == CH_START_SHELL)
 		chan_start_shell(c);
 	else if (c->state == CH_START_EXEC)
@@ -1211,7 +1218,7 @@ on_conn_timer(uv_timer_t *t)
 	/* In non-blocking mode libssh sends every second call (the other
 	 * collects the reply), hence the timer runs at twice the rate. */
 	ssh_send_keepalive(c->ssh);
-	conn_update_poll(c);
+	conn_mark(c);
 }
 
 static void
@@ -1267,6 +1274,50 @@ conn_disconnect(struct conn *c, const char *reason)
 {
 	conn_process(c);
 	conn_destroy(c, reason);
+}
+
+/*
+ * A write to a channel, or a keepalive, lets libssh read and handle
+ * packets on its own: a request that arrives then (a new channel, a
+ * shell request, a window adjust) is consumed without our poll ever
+ * seeing the socket readable.  Such a connection is marked, and the
+ * loop's check phase runs conn_process() on it before the next poll, so
+ * a flooding channel cannot starve the other channels of its connection.
+ */
+static void
+conn_mark(struct conn *c)
+{
+	c->dirty = 1;
+	conn_update_poll(c);
+}
+
+static void
+on_conn_check(uv_check_t *h)
+{
+	struct server	*srv = h->data;
+	struct conn	*c, *next;
+
+	TAILQ_FOREACH_SAFE(c, &srv->conns, entry, next) {
+		if (!c->dirty)
+			continue;
+		c->dirty = 0;
+		conn_process(c);
+	}
+}
+
+void
+conn_check_start(struct server *srv)
+{
+	uv_check_init(srv->loop, &srv->conn_check);
+	srv->conn_check.data = srv;
+	uv_check_start(&srv->conn_check, on_conn_check);
+}
+
+void
+conn_check_stop(struct server *srv)
+{
+	uv_check_stop(&srv->conn_check);
+	uv_close((uv_handle_t *)&srv->conn_check, NULL);
 }
 
 /* Takes ownership of fd, an accepted non-blocking socket. */

@@ -15,5 +15,7 @@ struct conn;
 
 int	 conn_accept(struct server *, int, const char *);
 void	 conn_disconnect(struct conn *, const char *);
+void	 conn_check_start(struct server *);
+void	 conn_check_stop(struct server *);
 
 #endif
