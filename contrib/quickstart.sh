@@ -114,6 +114,11 @@ if ! runuser -u tandem -- test -x "$bin"; then
 	bin=/usr/local/sbin/tandemd
 fi
 
+# The tandem client, for use inside sessions: a login shell's profile
+# resets PATH, so it goes where every PATH looks.
+say "install -m 0755 $build/src/tandem /usr/local/bin/tandem"
+install -m 0755 "$build/src/tandem" /usr/local/bin/tandem
+
 say "running tandemd as the user tandem, not as root"
 port_hint "$data"
 cd "$home"

@@ -191,6 +191,31 @@ bind_setup(struct server *srv, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The tandem client belongs on the sessions' PATH: next to this tandemd
+ * when it runs from a build tree, else where it was installed.
+ */
+static char *
+client_dir_find(void)
+{
+	char	 self[4096], path[4200];
+	ssize_t	 n;
+	char	*slash;
+
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof path, "%s/tandem", self);
+			if (access(path, X_OK) == 0)
+				return strdup(self);
+		}
+	}
+	snprintf(path, sizeof path, "%s/tandem", TANDEM_BINDIR);
+	return access(path, X_OK) == 0 ? strdup(TANDEM_BINDIR) : NULL;
+}
+
 int
 server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg,
     char *err, size_t errlen)
@@ -218,6 +243,7 @@ server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg,
 		log_info("marked %d sessions of a previous run terminated",
 		    reaped);
 	share_timer_init(srv);
+	srv->client_dir = client_dir_find();
 	if (bind_setup(srv, err, errlen) != 0)
 		return -1;
 	srv->listen_fd = listen_socket(cfg->ssh_listen, srv->listen_addr,
@@ -284,6 +310,7 @@ server_free(struct server *srv)
 	if (srv->store != NULL)
 		store_close(srv->store);
 	free(srv->ratelimit);
+	free(srv->client_dir);
 	datadir_close(&srv->dd);
 	log_info("stopped: %llu connections, %llu logins, %llu auth failures",
 	    (unsigned long long)srv->stats.connections,

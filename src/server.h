@@ -53,6 +53,7 @@ struct server {
 	uv_timer_t		 share_timer;	/* next share expiry */
 	struct ratelimit	*ratelimit;	/* failed token attempts */
 	char			*control_path;	/* absolute */
+	char			*client_dir;	/* where "tandem" is, for PATH */
 
 	uv_signal_t		 sig_term, sig_int, sig_hup, sig_chld;
 	uv_check_t		 conn_check;	/* see conn_mark */

@@ -87,7 +87,10 @@ env_build(struct session *s, const struct session_params *p, char **env,
 	n++;								\
 } while (0)
 	ENV_ADD("TERM=%s", p->term && *p->term ? p->term : "dumb");
-	ENV_ADD("PATH=%s", path);
+	if (s->srv->client_dir != NULL)
+		ENV_ADD("PATH=%s:%s", s->srv->client_dir, path);
+	else
+		ENV_ADD("PATH=%s", path);
 	ENV_ADD("SHELL=%s", shell);
 	if (pw != NULL) {
 		ENV_ADD("HOME=%s", pw->pw_dir);

@@ -845,12 +845,21 @@ chan_error(struct chan *c, int status, const char *fmt, ...)
 	c->state = CH_CLOSING;
 }
 
+/* Input that came before the session: through the same door as the
+ * rest, so that a read_only viewer's early bytes are dropped too. */
 static void
 chan_feed_early(struct chan *c)
 {
-	if (c->client.session != NULL && buf_used(&c->early) > 0)
-		session_input(c->client.session, buf_ptr(&c->early),
-		    buf_used(&c->early));
+	struct session	*s = c->client.session;
+
+	if (s != NULL && buf_used(&c->early) > 0) {
+		if (c->client.viewer)
+			session_viewer_input(s, &c->client, buf_ptr(&c->early),
+			    buf_used(&c->early));
+		else
+			session_input(s, buf_ptr(&c->early),
+			    buf_used(&c->early));
+	}
 	buf_free(&c->early);
 }
 

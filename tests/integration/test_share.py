@@ -72,6 +72,21 @@ def test_read_only_viewer_sees_output_and_cannot_type():
     v.wait_for("after-typing")
     assert not os.path.exists(marker)
     assert "touch" not in s.owner.screen()
+    # Nor do bytes piped in before the join completes.
+    early = s.d.work.join("early")
+    p = subprocess.Popen(s.d.ssh_argv(sh["token"], s.bob, tty=True),
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    harness._cleanups.append(p.kill)
+    p.stdin.write(f"touch {early}\n".encode())
+    p.stdin.flush()
+    wait_until(lambda: len(json.loads(s.d.command(
+        "alice", s.alice, "viewers", s.sid, "--json").stdout)) == 2,
+        what="second viewer")
+    s.owner_runs("echo after-early")
+    v.wait_for("after-early")
+    assert not os.path.exists(early)
+    p.kill()
     # The viewer's screen equals the owner's, line for line.
     wait_until(lambda: v.lines() == s.owner.lines(), what="same screen")
     # The owner's window title names the viewer.
@@ -422,6 +437,8 @@ def test_tandem_client_inside_session():
     s = Setup()
     bindir = os.path.dirname(harness.TANDEMD)
     out = s.d.work.join("out.json")
+    # A login shell's profile may reset PATH (Debian's does for root):
+    # the test names the build's client.
     s.owner_runs(f"PATH={bindir}:$PATH; tandem share --read-only -e 1h "
                  f"--max-viewers 3 --json > {out}; echo done-$?")
     s.owner.wait_for(r"(?m)^done-0$")
