@@ -1866,3 +1866,14 @@ screen_render_frame(struct screen *s, struct screen_frame *f,
 	frame_store(f, s, &r, title);
 	return 0;
 }
+
+/*
+ * Whether the stream fed so far ends between sequences and characters,
+ * so that bytes of tandem's own (the owner's window title) can go into
+ * the owner's raw stream here without splitting one of the program's.
+ */
+int
+screen_at_boundary(const struct screen *s)
+{
+	return s->scan.state == SCAN_GROUND && s->nhold == 0;
+}

@@ -37,6 +37,7 @@ void		 screen_cursor(const struct screen *, int *row, int *col,
 const char	*screen_title(const struct screen *);
 int		 screen_altscreen(const struct screen *);
 int		 screen_row_text(const struct screen *, int, struct buf *);
+int		 screen_at_boundary(const struct screen *);
 
 int		 screen_render_full(struct screen *, struct buf *, int);
 int		 screen_render_modes(const struct screen *, struct buf *);

@@ -401,6 +401,8 @@ read_once(struct session *s)
 		return 0;	/* EIO: every slave fd is closed */
 	owner_send(s, data, (size_t)n);
 	screen_feed(s->screen, data, (size_t)n);
+	if (s->title_pending)
+		owner_title(s);
 	frames_schedule(s);
 	return n;
 }
@@ -565,6 +567,12 @@ owner_title(struct session *s)
 
 	if (s->owner_client == NULL)
 		return;
+	/* Never between the bytes of one of the program's sequences. */
+	if (!screen_at_boundary(s->screen)) {
+		s->title_pending = 1;
+		return;
+	}
+	s->title_pending = 0;
 	if (s->nviewers == 0) {
 		buf_printf(&t, "\033]2;%s\007", screen_title(s->screen));
 	} else {

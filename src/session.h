@@ -112,6 +112,8 @@ struct session {
 	uint64_t		 last_frame_ms;
 	struct buf		 input;		/* waiting for the PTY */
 	int			 paused;	/* not reading: owner is behind */
+	int			 title_pending;	/* owner title waits for a
+						   boundary in the stream */
 	int			 exited;
 	int			 ended;
 };
