@@ -8,11 +8,7 @@
  * Through the tandem client (ctx->scope) a command may touch only the
  * client's own session.
  */
-#include <sys/stat.h>
-
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +16,12 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <libssh/libssh.h>
 #include <sodium.h>
 
 #include "audit.h"
 #include "command_impl.h"
 #include "config.h"
+#include "keyfile.h"
 #include "log.h"
 #include "secrets.h"
 #include "server.h"
@@ -35,7 +31,6 @@
 #include "util.h"
 
 #define LABEL_MAX	64
-#define KEYS_FILE_MAX	(256 * 1024)
 
 static void	 cmd_share(struct cmd_ctx *, const struct cmdline_parsed *);
 static void	 cmd_shares(struct cmd_ctx *, const struct cmdline_parsed *);
@@ -169,70 +164,26 @@ ssh_target(struct server *srv, char *host, size_t hostlen, char *port,
 
 /*
  * Read an authorized_keys file on the server (a relative path is taken
- * from tandemd's working folder) into "TYPE BLOB" lines; options and
- * comments are dropped.
+ * from tandemd's working folder) into the "TYPE BLOB" lines a share keeps.
  */
 static char *
 read_authorized_keys(struct cmd_ctx *ctx, const char *path)
 {
-	struct buf	 out = BUF_INIT;
-	char		*data = NULL, *line, *save = NULL, *tok, *type, *keys;
-	struct stat	 st;
-	ssh_key		 key;
-	ssize_t		 n;
-	int		 fd, lineno = 0, ok = 0;
+	struct store_key	*keys;
+	struct buf		 out = BUF_INIT;
+	char			 err[512], *text;
+	size_t			 n, i;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 ||
-	    fstat(fd, &st) != 0
-	    || !S_ISREG(st.st_mode) || st.st_size > KEYS_FILE_MAX ||
-	    (data = malloc((size_t)st.st_size + 1)) == NULL ||
-	    (n = read(fd, data, (size_t)st.st_size)) < 0) {
-		cmd_fail(ctx, 1, "cannot read %s: %s", path,
-		    errno ? strerror(errno) : "not a key file");
-		goto out;
+	if (keyfile_load(path, &keys, &n, err, sizeof err) != 0) {
+		cmd_fail(ctx, 1, "%s", err);
+		return NULL;
 	}
-	data[n] = '\0';
-	for (line = strtok_r(data, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		char *words, *blob;
-		lineno++;
-		line += strspn(line, " \t");
-		if (*line == '\0' || *line == '#')
-			continue;
-		/* Skip leading options ("restrict,command=... TYPE BLOB"). */
-		type = NULL;
-		blob = NULL;
-		for (tok = strtok_r(line, " \t", &words); tok != NULL;
-		    tok = strtok_r(NULL, " \t", &words)) {
-			if (ssh_key_type_from_name(tok) != SSH_KEYTYPE_UNKNOWN) {
-				type = tok;
-				blob = strtok_r(NULL, " \t\r", &words);
-				break;
-			}
-		}
-		if (type == NULL || blob == NULL ||
-		    ssh_pki_import_pubkey_base64(blob,
-		    ssh_key_type_from_name(type), &key) != SSH_OK) {
-			cmd_fail(ctx, 1, "%s:%d: not an SSH public key", path,
-			    lineno);
-			goto out;
-		}
-		ssh_key_free(key);
-		buf_printf(&out, "%s %s\n", type, blob);
-	}
-	if (buf_used(&out) == 0) {
-		cmd_fail(ctx, 1, "%s: no public key in it", path);
-		goto out;
-	}
-	ok = 1;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(data);
-	keys = ok ? buf_cstr(&out) : NULL;
-	keys = keys ? strdup(keys) : NULL;
+	for (i = 0; i < n; i++)
+		buf_printf(&out, "%s %s\n", keys[i].type, keys[i].blob);
+	keyfile_free(keys, n);
+	text = buf_cstr(&out) ? strdup(buf_cstr(&out)) : NULL;
 	buf_free(&out);
-	return keys;
+	return text;
 }
 
 /* A password for a share made over ssh, where nothing can be typed:

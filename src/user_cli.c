@@ -1,143 +1,29 @@
 /*
  * user_cli: offline user management (user_cli.h).
  *
- * A key file is read like authorized_keys: one "TYPE BASE64 [COMMENT]"
- * per line, blank lines and '#' comments skipped.  Every key is checked
- * with libssh before anything is written, and the user and its keys go
- * in as one unit: a bad line leaves the database as it was.
+ * Every key of the file (keyfile.h) is checked before anything is
+ * written, and the user and its keys go in as one unit: a bad line
+ * leaves the database as it was.
  */
-#include <sys/stat.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <jansson.h>
-#include <libssh/libssh.h>
 
 #include "cmdline.h"
 #include "config.h"
 #include "datadir.h"
+#include "keyfile.h"
 #include "store.h"
 #include "user_cli.h"
 #include "util.h"
-
-#define KEYFILE_MAX	(256 * 1024)
-#define MAX_KEYS	64
 
 static const char usage_text[] =
     "usage: tandemd [--data-dir DIR] user add NAME --key FILE [--admin]\n"
     "       tandemd [--data-dir DIR] user list [--json]\n"
     "       tandemd [--data-dir DIR] user del NAME\n";
-
-static int
-read_file(const char *path, char **out)
-{
-	struct stat	 st;
-	char		*data;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
-		fprintf(stderr, "tandemd: %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > KEYFILE_MAX) {
-		fprintf(stderr, "tandemd: %s: not a key file\n", path);
-		close(fd);
-		return -1;
-	}
-	if ((data = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	n = read(fd, data, (size_t)st.st_size);
-	close(fd);
-	if (n < 0) {
-		free(data);
-		return -1;
-	}
-	data[n] = '\0';
-	*out = data;
-	return 0;
-}
-
-/* One "TYPE BASE64 [COMMENT]" line into k; -1 if it is not a public key. */
-static int
-parse_key_line(char *line, struct store_key *k)
-{
-	char		*type, *blob, *comment, *fp;
-	ssh_key		 key = NULL;
-	unsigned char	*hash = NULL;
-	size_t		 hlen;
-
-	type = strtok_r(line, " \t", &comment);
-	blob = type ? strtok_r(NULL, " \t", &comment) : NULL;
-	if (type == NULL || blob == NULL)
-		return -1;
-	comment += strspn(comment, " \t");
-	if (ssh_key_type_from_name(type) == SSH_KEYTYPE_UNKNOWN ||
-	    ssh_pki_import_pubkey_base64(blob, ssh_key_type_from_name(type),
-	    &key) != SSH_OK)
-		return -1;
-	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
-	    &hlen) != 0) {
-		ssh_key_free(key);
-		return -1;
-	}
-	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
-	ssh_clean_pubkey_hash(&hash);
-	ssh_key_free(key);
-	k->type = strdup(type);
-	k->blob = strdup(blob);
-	k->fingerprint = fp ? strdup(fp) : NULL;
-	k->comment = strdup(comment);
-	ssh_string_free_char(fp);
-	if (k->type == NULL || k->blob == NULL || k->fingerprint == NULL ||
-	    k->comment == NULL) {
-		store_key_clear(k);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-load_keys(const char *path, struct store_key *keys, size_t *nkeys)
-{
-	char	*data, *line, *save = NULL;
-	int	 lineno = 0, r = 0;
-
-	*nkeys = 0;
-	if (read_file(path, &data) != 0)
-		return -1;
-	for (line = strtok_r(data, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		lineno++;
-		line[strcspn(line, "\r")] = '\0';
-		line += strspn(line, " \t");
-		if (*line == '\0' || *line == '#')
-			continue;
-		if (*nkeys == MAX_KEYS ||
-		    parse_key_line(line, &keys[*nkeys]) != 0) {
-			fprintf(stderr, "tandemd: %s:%d: not an SSH public "
-			    "key\n", path, lineno);
-			r = -1;
-			break;
-		}
-		(*nkeys)++;
-	}
-	free(data);
-	if (r == 0 && *nkeys == 0) {
-		fprintf(stderr, "tandemd: %s: no public key in it\n", path);
-		r = -1;
-	}
-	return r;
-}
 
 static int
 user_add(struct store *st, int argc, char **argv)
@@ -148,14 +34,13 @@ user_add(struct store *st, int argc, char **argv)
 		[O_ADMIN] = { "admin", 0, 0 },
 	};
 	struct cmdline_parsed	 pa;
-	struct store_key	 keys[MAX_KEYS];
+	struct store_key	*keys = NULL;
 	size_t			 nkeys = 0, i;
-	char			 err[256];
+	char			 err[512];
 	int64_t			 id;
 	int			 r = 1;
 
 	memset(&pa, 0, sizeof pa);
-	memset(keys, 0, sizeof keys);
 	if (cmdline_parse(argc, argv, opts, 2, &pa, err, sizeof err) != 0 ||
 	    pa.npos != 1 || !pa.present[O_KEY]) {
 		fprintf(stderr, "tandemd: user add: %s\n%s",
@@ -169,8 +54,11 @@ user_add(struct store *st, int argc, char **argv)
 		    "most)\n", pa.pos[0]);
 		return 2;
 	}
-	if (load_keys(pa.value[O_KEY], keys, &nkeys) != 0)
+	if (keyfile_load(pa.value[O_KEY], &keys, &nkeys, err, sizeof err)
+	    != 0) {
+		fprintf(stderr, "tandemd: %s\n", err);
 		goto out;
+	}
 	switch (store_user_add(st, pa.pos[0], pa.present[O_ADMIN], &id)) {
 	case 0:
 		break;
@@ -193,8 +81,7 @@ user_add(struct store *st, int argc, char **argv)
 	    pa.present[O_ADMIN] ? " (admin)" : "", nkeys, nkeys == 1 ? "" : "s");
 	r = 0;
 out:
-	for (i = 0; i < nkeys; i++)
-		store_key_clear(&keys[i]);
+	keyfile_free(keys, nkeys);
 	return r;
 }
 
