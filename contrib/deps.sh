@@ -29,8 +29,12 @@ packages="build-essential autoconf automake libtool pkg-config
 	libuv1-dev libsodium-dev libsqlite3-dev libjansson-dev
 	ca-certificates"
 # The suite drives a real tandemd with OpenSSH clients inside tmux,
-# from Python; procps, psmisc and sqlite3 serve its checks and debugging.
-test_packages="openssh-client tmux python3 procps psmisc sqlite3"
+# from Python (python3-websocket for the browser viewer); procps, psmisc
+# and sqlite3 serve its checks and debugging;
+# less and vim-tiny are full-screen programs viewers must see as the
+# owner does.
+test_packages="openssh-client tmux python3 python3-websocket procps psmisc
+	sqlite3 less vim-tiny"
 
 if [ "$with_test" = 1 ]; then
 	packages="$packages $test_packages"

@@ -141,6 +141,37 @@ def test_full_screen_program_same_for_viewer():
     assert s.d.stop() == 0
 
 
+def test_real_full_screen_programs_same_for_viewer():
+    s = Setup()
+    sh = s.share()
+    v = s.viewer(sh["token"])
+    v.wait_for(PROMPT)
+    same = lambda what: wait_until(lambda: v.lines() == s.owner.lines(),
+                                   what=what)
+    s.owner_runs("TERM=xterm-256color less /etc/services")
+    s.owner.wait_for(r"ftp")
+    same("less: screens equal")
+    s.owner.send("Space")
+    same("less after a page: screens equal")
+    s.owner.send("q")
+    # Back on the primary screen: the program has let go of the input.
+    s.owner.wait_for(r"(?m)^[$#] TERM=xterm-256color less /etc/services$")
+    s.owner_runs("echo less-d''one")
+    s.owner.wait_for(r"(?m)^less-done$")
+    same("after less")
+    s.owner_runs("TERM=xterm-256color vi /etc/services")
+    s.owner.wait_for(r"ftp")
+    same("vi: screens equal")
+    s.owner.type(":q!")
+    s.owner.send("Enter")
+    # Back on the primary screen: the program has let go of the input.
+    s.owner.wait_for(r"(?m)^[$#] TERM=xterm-256color vi /etc/services$")
+    s.owner_runs("echo vi-d''one")
+    s.owner.wait_for(r"(?m)^vi-done$")
+    same("after vi")
+    assert s.d.stop() == 0
+
+
 def test_revoke_cuts_viewer_within_a_second():
     s = Setup()
     sh = s.share()
