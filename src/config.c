@@ -56,6 +56,7 @@ struct config_entry {
 static const struct config_entry config_table[] = {
 	{ "data_dir", CONFIG_STRING, F(data_dir), 0, 0 },
 	{ "ssh_listen", CONFIG_LISTEN, F(ssh_listen), 0, 0 },
+	{ "http_listen", CONFIG_LISTEN, F(http_listen), 0, 0 },
 	{ "log_file", CONFIG_STRING, F(log_file), 0, 0 },
 	{ "log_level", CONFIG_LEVEL, F(log_level), 0, 0 },
 	{ "enroll", CONFIG_ENROLL, F(enroll), 0, 0 },
@@ -131,6 +132,7 @@ config_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->data_dir = config_strdup("./tandem-data");
 	cfg->ssh_listen = config_strdup("127.0.0.1:2222");
+	cfg->http_listen = config_strdup("127.0.0.1:8022");
 	cfg->log_level = LOG_INFO;
 	cfg->enroll = ENROLL_FIRST_KEY;
 	cfg->login_grace_time = 30;
@@ -162,6 +164,7 @@ config_free(struct config *cfg)
 {
 	free(cfg->data_dir);
 	free(cfg->ssh_listen);
+	free(cfg->http_listen);
 	free(cfg->log_file);
 	free(cfg->shell);
 	free(cfg->command);

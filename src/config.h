@@ -22,6 +22,7 @@ enum enroll_policy {
 struct config {
 	char			*data_dir;		/* ./tandem-data */
 	char			*ssh_listen;		/* 127.0.0.1:2222 */
+	char			*http_listen;		/* 127.0.0.1:8022 */
 	char			*log_file;		/* NULL: stderr */
 	enum log_level		 log_level;		/* info */
 	enum enroll_policy	 enroll;		/* first-key */

@@ -32,6 +32,7 @@
 #include "ssh_conn.h"
 #include "store.h"
 #include "util.h"
+#include "web.h"
 
 #define ACCEPTS_PER_WAKEUP	64
 
@@ -253,6 +254,9 @@ server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg,
 	/* The socket of the tandem client inside sessions (control.h). */
 	if (control_start(srv, err, errlen) != 0)
 		return -1;
+	/* HTTP, /metrics and WebSocket viewers (web.h). */
+	if (web_start(srv, err, errlen) != 0)
+		return -1;
 
 	uv_poll_init(loop, &srv->listen_poll, srv->listen_fd);
 	srv->listen_poll.data = srv;
@@ -290,6 +294,9 @@ server_stop(struct server *srv, const char *reason)
 		session_shutdown(s);
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
 		conn_disconnect(c, reason);
+	/* The viewers are kicked already; lws closes its sockets and then
+	 * its handles while the loop drains (notes/libraries.md). */
+	web_stop(srv);
 	share_timer_close(srv);
 	conn_check_stop(srv);
 	uv_poll_stop(&srv->listen_poll);
@@ -307,6 +314,7 @@ server_free(struct server *srv)
 		close(srv->listen_fd);
 	if (srv->bind != NULL)
 		ssh_bind_free(srv->bind);
+	web_free(srv);
 	if (srv->store != NULL)
 		store_close(srv->store);
 	free(srv->ratelimit);

@@ -26,6 +26,7 @@ struct control;
 struct ratelimit;
 struct session;
 struct store;
+struct web;
 
 TAILQ_HEAD(conn_list, conn);
 TAILQ_HEAD(session_list, session);
@@ -36,6 +37,7 @@ struct server_stats {
 	uint64_t	 auth_failures;
 	uint64_t	 grace_timeouts;
 	uint64_t	 sessions_started;
+	uint64_t	 tokens_refused;	/* share tokens refused */
 };
 
 struct server {
@@ -50,6 +52,7 @@ struct server {
 	char			 listen_addr[80];
 
 	struct control		*control;	/* the tandem client socket */
+	struct web		*web;		/* HTTP and WebSocket */
 	uv_timer_t		 share_timer;	/* next share expiry */
 	struct ratelimit	*ratelimit;	/* failed token attempts */
 	char			*control_path;	/* absolute */

@@ -458,6 +458,7 @@ token_refuse(struct conn *c, const char *token, const char *why)
 	token_prefix(token, prefix);
 	ratelimit_failure(c->srv, c->ip);
 	c->srv->stats.auth_failures++;
+	c->srv->stats.tokens_refused++;
 	token_audit(c, token, why);
 	log_warn("refused join with token %s from %s: %s", prefix, c->addr,
 	    why);

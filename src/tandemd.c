@@ -22,6 +22,7 @@
 
 static const char usage_text[] =
 "usage: tandemd [--config FILE] [--data-dir DIR] [--ssh-listen ADDR:PORT]\n"
+"               [--http-listen ADDR:PORT]\n"
 "               [--log-file FILE] [--log-level LEVEL] [--enroll POLICY]\n"
 "       tandemd [--data-dir DIR] user add NAME --key FILE [--admin]\n"
 "       tandemd [--data-dir DIR] user list [--json]\n"
@@ -57,6 +58,7 @@ parse_args(int argc, char **argv, struct config *cfg)
 		{ "config", required_argument, NULL, 'c' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "ssh-listen", required_argument, NULL, 's' },
+		{ "http-listen", required_argument, NULL, 'H' },
 		{ "log-file", required_argument, NULL, 'l' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "enroll", required_argument, NULL, 'e' },
@@ -72,13 +74,14 @@ parse_args(int argc, char **argv, struct config *cfg)
 
 	/* '+' stops at the first non-option: "user add --key" is the
 	 * subcommand's, not ours. */
-	while ((ch = getopt_long(argc, argv, "+c:d:s:l:L:e:hV", longopts,
+	while ((ch = getopt_long(argc, argv, "+c:d:s:H:l:L:e:hV", longopts,
 	    NULL)) != -1) {
 		const char *key = NULL;
 		switch (ch) {
 		case 'c': config_file = optarg; continue;
 		case 'd': key = "data_dir"; break;
 		case 's': key = "ssh_listen"; break;
+		case 'H': key = "http_listen"; break;
 		case 'l': key = "log_file"; break;
 		case 'L': key = "log_level"; break;
 		case 'e': key = "enroll"; break;

@@ -97,15 +97,20 @@ class Daemon:
         self.known_hosts = self.work.join("known_hosts")
         self.proc = None
         self.port = None
+        self.http_port = None
 
-    def start(self, extra_args=(), expect_ready=True):
+    def start(self, extra_args=(), expect_ready=True, http=True):
+        """http: listen for HTTP on a free port too (d.http_port); on by
+        default so that daemons never contend for the default port."""
         self._log = open(self.log_path, "ab")
         self._log_from = self._log.tell()
         env = dict(os.environ)
         env.setdefault("SHELL", "/bin/sh")
+        http_args = ["--http-listen", "127.0.0.1:0"] if http else []
         self.proc = subprocess.Popen(
             [TANDEMD, "--config", self.config_path, "--data-dir",
-             self.data_dir, "--ssh-listen", "127.0.0.1:0", *extra_args],
+             self.data_dir, "--ssh-listen", "127.0.0.1:0", *http_args,
+             *extra_args],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
             env=env)
         _cleanups.append(self._kill)
@@ -113,6 +118,9 @@ class Daemon:
             m = wait_until(lambda: self._ready(), timeout=20,
                            what="tandemd to listen")
             self.port = int(m.group(1))
+            h = re.search(r"listening for http on 127\.0\.0\.1:(\d+)",
+                          self.log()[self._log_from:])
+            self.http_port = int(h.group(1)) if h else None
         return self
 
     def _ready(self):

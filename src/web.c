@@ -1,0 +1,781 @@
+/*
+ * web: the HTTP listener and the WebSocket viewer transport (web.h).
+ *
+ * Everything here runs inside libwebsockets callbacks on the daemon's
+ * loop, or in client_ops called by the session; neither may block.  A
+ * WebSocket viewer keeps three queues: text messages (status, pong,
+ * closed) that go out first, the binary frame bytes the session wrote,
+ * and the text message being received.  lws allows one lws_write() per
+ * WRITEABLE callback, so each callback sends one message and asks for
+ * another callback while anything is left.
+ *
+ * Closing is always deferred to a WRITEABLE callback (the only place,
+ * besides RECEIVE, where returning -1 closes a connection), except for
+ * protocol errors found while receiving.
+ */
+#include <arpa/inet.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <libwebsockets.h>
+
+#include "audit.h"
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include "secrets.h"
+#include "server.h"
+#include "session.h"
+#include "share.h"
+#include "store.h"
+#include "util.h"
+#include "web.h"
+
+#define WS_PROTOCOL	"tandem.v1"
+#define WS_PATH		"/ws/s/"
+#define WS_MSG_MAX	(64 * 1024)	/* one client message, any type */
+#define WS_RX_CHUNK	(16 * 1024)	/* lws delivers at most this */
+#define WS_FRAME_MAX	(16 * 1024)	/* one binary frame to the client */
+/* Far above the session's frame budget (VIEWER_QUEUE_BUDGET): reached
+ * only if a single repaint is huge or the viewer stopped reading. */
+#define WS_OUT_MAX	(4 * 1024 * 1024)
+#define WS_REASON_MAX	123		/* a close frame's reason, RFC 6455 */
+/* The close opcode of lws_write: part of lws's ABI-stable enum, but left
+ * out of the public header (lws-write.h), which reserves the value. */
+#define WS_WRITE_CLOSE	((enum lws_write_protocol)4)
+
+struct web {
+	struct server		*srv;
+	struct lws_context	*ctx;
+	struct lws_vhost	*vh;
+	int			 stopped;
+};
+
+struct wsconn {
+	struct server	*srv;
+	struct lws	*wsi;
+	struct client	 client;
+	char		 ip[64];
+	int		 joined;	/* client is a viewer of a session */
+
+	struct buf	 texts;		/* [uint32_t len][bytes] records */
+	struct buf	 out;		/* binary bytes for the viewer */
+
+	struct buf	 rx;		/* the text message being received */
+	size_t		 rx_len;	/* bytes of the current message */
+	int		 rx_active;	/* inside a message */
+	int		 rx_binary;
+
+	int		 closing;
+	int		 close_sent;
+	int		 close_code;
+	char		 close_reason[WS_REASON_MAX + 1];
+};
+
+/* Every HTTP response carries these (lws adds a vhost's header list in
+ * lws_add_http_header_status). */
+static const struct lws_protocol_vhost_options web_headers[] = {
+	{ &web_headers[1], NULL, "content-security-policy:",
+	    "default-src 'self'" },
+	{ &web_headers[2], NULL, "x-frame-options:", "DENY" },
+	{ &web_headers[3], NULL, "x-content-type-options:", "nosniff" },
+	{ &web_headers[4], NULL, "referrer-policy:", "no-referrer" },
+	{ NULL, NULL, "cache-control:", "no-store" },
+};
+
+static void
+web_lws_log(int level, const char *line)
+{
+	size_t	 n = strlen(line);
+
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	log_error("http: %.*s", (int)n, line);
+}
+
+/* ---- HTTP ---------------------------------------------------------- */
+
+/*
+ * Send a whole response: status, headers, body.  With final set the
+ * HTTP transaction is completed here (-1: close the connection); a
+ * rejected upgrade leaves that to lws.
+ */
+static int
+http_respond(struct lws *wsi, unsigned int status, const char *type,
+    const char *body, size_t len, const char *extra_name,
+    const char *extra_value, int final)
+{
+	unsigned char	 hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE;
+	unsigned char	*p = start, *end = hdr + sizeof hdr - 1;
+	struct buf	 b = BUF_INIT;
+	int		 r = -1;
+
+	if (lws_add_http_common_headers(wsi, status, type, len, &p, end) ||
+	    (extra_name != NULL && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)extra_name,
+	    (const unsigned char *)extra_value, (int)strlen(extra_value), &p,
+	    end)) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	/* lws wants LWS_PRE bytes of headroom in front of every write. */
+	if (buf_reserve(&b, LWS_PRE + len) != 0)
+		goto out;
+	memset(b.data, 0, LWS_PRE);
+	memcpy(b.data + LWS_PRE, body, len);
+	if (lws_write(wsi, (unsigned char *)b.data + LWS_PRE, len,
+	    LWS_WRITE_HTTP_FINAL) != (int)len)
+		goto out;
+	r = 0;
+	if (final && lws_http_transaction_completed(wsi))
+		r = -1;
+out:
+	buf_free(&b);
+	return r;
+}
+
+static int
+http_text(struct lws *wsi, unsigned int status, const char *body)
+{
+	return http_respond(wsi, status, "text/plain; charset=utf-8", body,
+	    strlen(body), NULL, NULL, 1);
+}
+
+static int
+metrics_render(struct server *srv, struct buf *b)
+{
+	static const char *const transports[] = { "ssh", "websocket" };
+	struct session	*s;
+	struct client	*c;
+	uint64_t	 active = 0, disconnected = 0, viewers[2][2];
+	size_t		 t;
+	int		 rw, r = 0;
+
+	memset(viewers, 0, sizeof viewers);
+	TAILQ_FOREACH(s, &srv->sessions, entry) {
+		if (s->state == SESSION_ACTIVE)
+			active++;
+		else if (s->state == SESSION_DISCONNECTED)
+			disconnected++;
+		TAILQ_FOREACH(c, &s->viewers, entry) {
+			t = c->transport != NULL &&
+			    strcmp(c->transport, "websocket") == 0;
+			viewers[t][c->read_write ? 1 : 0]++;
+		}
+	}
+	r |= buf_printf(b,
+	    "# HELP tandem_sessions Live sessions by state.\n"
+	    "# TYPE tandem_sessions gauge\n"
+	    "tandem_sessions{state=\"active\"} %llu\n"
+	    "tandem_sessions{state=\"disconnected\"} %llu\n"
+	    "# HELP tandem_viewers Viewers joined to a session.\n"
+	    "# TYPE tandem_viewers gauge\n",
+	    (unsigned long long)active, (unsigned long long)disconnected);
+	for (t = 0; t < 2; t++) {
+		for (rw = 0; rw < 2; rw++)
+			r |= buf_printf(b, "tandem_viewers{transport=\"%s\","
+			    "permission=\"%s\"} %llu\n", transports[t],
+			    rw ? "read_write" : "read_only",
+			    (unsigned long long)viewers[t][rw]);
+	}
+	r |= buf_printf(b,
+	    "# HELP tandem_connections_total SSH and WebSocket connections "
+	    "accepted.\n"
+	    "# TYPE tandem_connections_total counter\n"
+	    "tandem_connections_total %llu\n"
+	    "# HELP tandem_logins_total Successful SSH logins.\n"
+	    "# TYPE tandem_logins_total counter\n"
+	    "tandem_logins_total %llu\n"
+	    "# HELP tandem_auth_failures_total Failed logins and token "
+	    "attempts.\n"
+	    "# TYPE tandem_auth_failures_total counter\n"
+	    "tandem_auth_failures_total %llu\n"
+	    "# HELP tandem_share_tokens_refused_total Joins refused for an "
+	    "unknown, expired or revoked share token.\n"
+	    "# TYPE tandem_share_tokens_refused_total counter\n"
+	    "tandem_share_tokens_refused_total %llu\n",
+	    (unsigned long long)srv->stats.connections,
+	    (unsigned long long)srv->stats.logins,
+	    (unsigned long long)srv->stats.auth_failures,
+	    (unsigned long long)srv->stats.tokens_refused);
+	return r;
+}
+
+static int
+http_request(struct server *srv, struct lws *wsi, const char *path)
+{
+	struct buf	 b = BUF_INIT;
+	int		 r;
+
+	/* lws fills GET_URI for GET requests only. */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
+		(void)http_respond(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED,
+		    "text/plain; charset=utf-8", "method not allowed\n", 19,
+		    "allow:", "GET", 1);
+		/* A body may follow that nobody reads: do not keep alive. */
+		return -1;
+	}
+	if (strcmp(path, "/healthz") == 0)
+		return http_text(wsi, HTTP_STATUS_OK, "ok\n");
+	if (strcmp(path, "/metrics") == 0) {
+		if (metrics_render(srv, &b) != 0) {
+			buf_free(&b);
+			return http_text(wsi,
+			    HTTP_STATUS_INTERNAL_SERVER_ERROR,
+			    "out of memory\n");
+		}
+		r = http_respond(wsi, HTTP_STATUS_OK,
+		    "text/plain; version=0.0.4; charset=utf-8", buf_ptr(&b),
+		    buf_used(&b), NULL, NULL, 1);
+		buf_free(&b);
+		return r;
+	}
+	return http_text(wsi, HTTP_STATUS_NOT_FOUND, "not found\n");
+}
+
+/*
+ * Before a WebSocket upgrade: the path must name a share, and a page of
+ * another origin must not open a viewer with the user's network
+ * position (an Origin header, when there is one, must be this host).
+ * 0 lets the upgrade go on, 1 means a response was sent.
+ */
+static int
+upgrade_check(struct lws *wsi)
+{
+	char	 uri[256], origin[512], host[256], want[300];
+	int	 n;
+
+	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
+	    strncmp(uri, WS_PATH, strlen(WS_PATH)) != 0) {
+		http_respond(wsi, HTTP_STATUS_NOT_FOUND,
+		    "text/plain; charset=utf-8", "not found\n", 10, NULL, NULL,
+		    0);
+		return 1;
+	}
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+	if (n == 0)
+		return 0;
+	if (n >= (int)sizeof origin ||
+	    lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0 ||
+	    lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+		goto refuse;
+	snprintf(want, sizeof want, "http://%s", host);
+	if (strcasecmp(origin, want) == 0)
+		return 0;
+	snprintf(want, sizeof want, "https://%s", host);
+	if (strcasecmp(origin, want) == 0)
+		return 0;
+refuse:
+	log_warn("refused websocket from another origin");
+	http_respond(wsi, HTTP_STATUS_FORBIDDEN, "text/plain; charset=utf-8",
+	    "forbidden origin\n", 17, NULL, NULL, 0);
+	return 1;
+}
+
+/* ---- WebSocket viewer: sending -------------------------------------- */
+
+static void
+ws_text(struct wsconn *w, const char *s)
+{
+	size_t		 len = strlen(s);
+	uint32_t	 n = (uint32_t)len;
+
+	/* Our messages are short; a long one would overrun the frame. */
+	if (len > WS_FRAME_MAX || buf_append(&w->texts, &n, sizeof n) != 0 ||
+	    buf_append(&w->texts, s, n) != 0) {
+		log_warn("websocket %s: out of memory", w->ip);
+		w->closing = 1;
+		w->close_code = LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
+	}
+	lws_callback_on_writable(w->wsi);
+}
+
+static void
+ws_json(struct wsconn *w, json_t *j)
+{
+	char	*s;
+
+	if (j == NULL || (s = json_dumps(j, JSON_COMPACT)) == NULL) {
+		json_decref(j);
+		w->closing = 1;
+		w->close_code = LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
+		lws_callback_on_writable(w->wsi);
+		return;
+	}
+	ws_text(w, s);
+	free(s);
+	json_decref(j);
+}
+
+/* Say why in a closed message, then close with code. */
+static void
+ws_close(struct wsconn *w, int code, const char *why)
+{
+	if (w->closing)
+		return;
+	ws_json(w, json_pack("{s:s, s:s}", "type", "closed", "reason", why));
+	/* The screen still queued is moot now. */
+	buf_reset(&w->out);
+	w->closing = 1;
+	w->close_code = code;
+	snprintf(w->close_reason, sizeof w->close_reason, "%s", why);
+	lws_callback_on_writable(w->wsi);
+}
+
+static int
+ws_writeable(struct wsconn *w)
+{
+	static unsigned char	 frame[LWS_PRE + WS_FRAME_MAX];
+	uint32_t		 n;
+	size_t			 len;
+
+	if (buf_used(&w->texts) >= sizeof n) {
+		memcpy(&n, buf_ptr(&w->texts), sizeof n);
+		memcpy(frame + LWS_PRE, buf_ptr(&w->texts) + sizeof n, n);
+		buf_consume(&w->texts, sizeof n + n);
+		if (lws_write(w->wsi, frame + LWS_PRE, n, LWS_WRITE_TEXT) <
+		    (int)n)
+			return -1;
+	} else if (buf_used(&w->out) > 0) {
+		len = buf_used(&w->out);
+		if (len > WS_FRAME_MAX)
+			len = WS_FRAME_MAX;
+		memcpy(frame + LWS_PRE, buf_ptr(&w->out), len);
+		buf_consume(&w->out, len);
+		if (lws_write(w->wsi, frame + LWS_PRE, len,
+		    LWS_WRITE_BINARY) < (int)len)
+			return -1;
+		if (w->client.session != NULL)
+			session_client_drained(w->client.session, &w->client);
+	} else if (w->closing && !w->close_sent) {
+		/*
+		 * lws drops a socket closed from here or by a timeout without
+		 * a close frame, so send it ourselves; the next callback
+		 * comes once it is on the wire, and hangs up.
+		 */
+		n = (uint32_t)strlen(w->close_reason);
+		frame[LWS_PRE] = (unsigned char)(w->close_code >> 8);
+		frame[LWS_PRE + 1] = (unsigned char)(w->close_code & 0xff);
+		memcpy(frame + LWS_PRE + 2, w->close_reason, n);
+		w->close_sent = 1;
+		if (lws_write(w->wsi, frame + LWS_PRE, n + 2, WS_WRITE_CLOSE) <
+		    0)
+			return -1;
+	} else if (w->closing)
+		return -1;
+	if (buf_used(&w->texts) > 0 || buf_used(&w->out) > 0 || w->closing)
+		lws_callback_on_writable(w->wsi);
+	return 0;
+}
+
+/* ---- WebSocket viewer: the client_ops of the session ----------------- */
+
+static int
+ws_client_write(void *ctx, const char *p, size_t n)
+{
+	struct wsconn	*w = ctx;
+
+	if (w->closing)
+		return -1;
+	if (buf_used(&w->out) + n > WS_OUT_MAX ||
+	    buf_append(&w->out, p, n) != 0) {
+		/* Not removed here: the session may be walking its viewers.
+		 * The socket's CLOSED callback removes it. */
+		log_warn("websocket viewer %s: too far behind, closing", w->ip);
+		ws_close(w, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		    "the viewer fell too far behind");
+		return -1;
+	}
+	lws_callback_on_writable(w->wsi);
+	return 0;
+}
+
+static size_t
+ws_client_queued(void *ctx)
+{
+	struct wsconn	*w = ctx;
+
+	return buf_used(&w->out);
+}
+
+/* Viewers are detached rather than ended; kept for completeness. */
+static void
+ws_client_ended(void *ctx, int wstatus)
+{
+	ws_close(ctx, LWS_CLOSE_STATUS_NORMAL, "the session ended");
+}
+
+static void
+ws_client_detached(void *ctx, const char *why)
+{
+	ws_close(ctx, LWS_CLOSE_STATUS_NORMAL, why);
+}
+
+static const struct client_ops ws_client_ops = {
+	.write = ws_client_write,
+	.queued = ws_client_queued,
+	.ended = ws_client_ended,
+	.detached = ws_client_detached,
+};
+
+/* ---- WebSocket viewer: joining ---------------------------------------- */
+
+static void
+ws_refuse(struct wsconn *w, const struct store_share *sh, const char *token,
+    const char *why, int token_failure)
+{
+	struct audit_who	 who = { 0, "guest", w->ip };
+	char			 prefix[TOKEN_PREFIX_LEN + 1];
+
+	token_prefix(token, prefix);
+	if (token_failure) {
+		ratelimit_failure(w->srv, w->ip);
+		w->srv->stats.auth_failures++;
+		w->srv->stats.tokens_refused++;
+	}
+	audit_log(w->srv, &who, "viewer.refused", sh ? sh->session_id : NULL,
+	    sh ? sh->id : NULL, NULL, "token=%s reason=%s transport=websocket",
+	    prefix, why);
+	log_warn("refused websocket join with token %s from %s: %s", prefix,
+	    w->ip, why);
+	ws_close(w, LWS_CLOSE_STATUS_POLICY_VIOLATION, why);
+}
+
+/*
+ * A new WebSocket: join the share its path names, as an anonymous
+ * viewer.  Sign-in comes later, so only shares that admit anyone do.
+ */
+static void
+ws_join(struct wsconn *w)
+{
+	struct server		*srv = w->srv;
+	struct store_share	 sh;
+	struct session		*s = NULL;
+	struct audit_who	 who = { 0, "guest", w->ip };
+	unsigned char		 hash[TOKEN_HASH_BYTES];
+	char			 uri[256];
+	const char		*token = "", *why;
+	int			 require_auth;
+
+	if (lws_hdr_copy(w->wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 &&
+	    strncmp(uri, WS_PATH, strlen(WS_PATH)) == 0)
+		token = uri + strlen(WS_PATH);
+	if (ratelimit_blocked(srv, w->ip)) {
+		ws_refuse(w, NULL, token, "too many failed attempts from your "
+		    "address; try again in a minute", 1);
+		return;
+	}
+	if (!token_format_valid(token)) {
+		ws_refuse(w, NULL, token, "unknown share token", 1);
+		return;
+	}
+	token_hash(srv->dd.secret, token, hash);
+	if (store_share_find_token(srv->store, hash, &sh) != 0) {
+		ws_refuse(w, NULL, token, "unknown share token", 1);
+		return;
+	}
+	/* The anonymous rule is ours; share_refusal's wording speaks of
+	 * SSH keys. */
+	require_auth = sh.require_auth;
+	sh.require_auth = 0;
+	why = share_refusal(srv, &sh, 0, &s);
+	if (why != NULL) {
+		ws_refuse(w, &sh, token, why, sh.state != SHARE_ACTIVE ||
+		    sh.expires_at <= time_now() || s == NULL);
+		goto out;
+	}
+	if (require_auth || sh.kind != SHARE_LINK) {
+		ws_refuse(w, &sh, token, "this share needs a signed-in user",
+		    0);
+		goto out;
+	}
+	if (sh.password_hash != NULL || sh.authorized_keys != NULL) {
+		ws_refuse(w, &sh, token, "this share needs a password or an "
+		    "SSH key; join it with ssh", 0);
+		goto out;
+	}
+
+	w->client.ops = &ws_client_ops;
+	w->client.ctx = w;
+	w->client.read_write = sh.perm == SHARE_READ_WRITE;
+	w->client.user_id = 0;
+	w->client.transport = "websocket";
+	/* Until the browser says, assume it shows the whole screen. */
+	w->client.cols = s->cols;
+	w->client.rows = s->rows;
+	snprintf(w->client.address, sizeof w->client.address, "%s", w->ip);
+	snprintf(w->client.share_id, sizeof w->client.share_id, "%s", sh.id);
+	/* The status goes out first: text messages precede frames. */
+	ws_json(w, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}",
+	    "type", "status", "owner", s->owner, "permission",
+	    w->client.read_write ? "read_write" : "read_only",
+	    "share_id", sh.id, "cols", s->cols, "rows", s->rows));
+	if (session_viewer_add(s, &w->client) != 0) {
+		ws_close(w, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+		    "cannot join the session");
+		goto out;
+	}
+	w->joined = 1;
+	audit_log(srv, &who, "viewer.join", s->id, sh.id, NULL,
+	    "permission=%s transport=websocket",
+	    w->client.read_write ? "read_write" : "read_only");
+out:
+	store_share_clear(&sh);
+}
+
+/* ---- WebSocket viewer: receiving -------------------------------------- */
+
+static int
+ws_fail(struct wsconn *w, int code, const char *why)
+{
+	log_info("websocket viewer %s: closing: %s", w->ip, why);
+	lws_close_reason(w->wsi, code, (unsigned char *)why, strlen(why));
+	return -1;
+}
+
+static int
+ws_message(struct wsconn *w, const char *p, size_t len)
+{
+	json_t		*j, *jc, *jr;
+	json_error_t	 err;
+	const char	*type;
+	int		 r = 0;
+
+	if ((j = json_loadb(p, len, JSON_REJECT_DUPLICATES, &err)) == NULL)
+		return ws_fail(w, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+		    "bad JSON");
+	if (!json_is_object(j) ||
+	    (type = json_string_value(json_object_get(j, "type"))) == NULL) {
+		r = ws_fail(w, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+		    "a message needs a string \"type\"");
+	} else if (strcmp(type, "ping") == 0) {
+		ws_json(w, json_pack("{s:s}", "type", "pong"));
+	} else if (strcmp(type, "resize") == 0) {
+		jc = json_object_get(j, "cols");
+		jr = json_object_get(j, "rows");
+		if (!json_is_integer(jc) || !json_is_integer(jr) ||
+		    json_integer_value(jc) < 1 ||
+		    json_integer_value(jc) > 1000 ||
+		    json_integer_value(jr) < 1 ||
+		    json_integer_value(jr) > 400)
+			r = ws_fail(w, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+			    "resize needs cols 1..1000 and rows 1..400");
+		else if (w->client.session != NULL)
+			session_viewer_resize(w->client.session, &w->client,
+			    (int)json_integer_value(jr),
+			    (int)json_integer_value(jc));
+	} else
+		r = ws_fail(w, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+		    "unknown message type");
+	json_decref(j);
+	return r;
+}
+
+static int
+ws_receive(struct wsconn *w, const char *p, size_t len)
+{
+	size_t	 left = lws_remaining_packet_payload(w->wsi);
+	int	 done;
+
+	if (!w->rx_active) {
+		w->rx_active = 1;
+		w->rx_len = 0;
+		w->rx_binary = lws_frame_is_binary(w->wsi);
+		buf_reset(&w->rx);
+	}
+	/* The frame's announced length counts before any of it is used. */
+	w->rx_len += len;
+	if (w->rx_len + left > WS_MSG_MAX)
+		return ws_fail(w, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+		    "message too big");
+	done = lws_is_final_fragment(w->wsi) && left == 0;
+	if (done)
+		w->rx_active = 0;
+	/* A viewer being closed has nothing more to say. */
+	if (w->closing || !w->joined)
+		return 0;
+	if (w->rx_binary) {
+		if (w->client.session != NULL && len > 0)
+			session_viewer_input(w->client.session, &w->client, p,
+			    len);
+		return 0;
+	}
+	if (buf_append(&w->rx, p, len) != 0)
+		return ws_fail(w, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+		    "out of memory");
+	if (!done)
+		return 0;
+	return ws_message(w, buf_ptr(&w->rx), buf_used(&w->rx));
+}
+
+static void
+ws_closed(struct wsconn *w)
+{
+	if (w->client.session != NULL)
+		session_viewer_remove(w->client.session, &w->client);
+	buf_free(&w->texts);
+	buf_free(&w->out);
+	buf_free(&w->rx);
+}
+
+/* ---- the lws callback -------------------------------------------------- */
+
+static int
+web_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct lws_vhost	*vh = lws_get_vhost(wsi);
+	struct web		*web;
+	struct wsconn		*w = user;
+
+	web = vh != NULL ? lws_vhost_user(vh) : NULL;
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		if (web == NULL)
+			return -1;
+		return http_request(web->srv, wsi, in != NULL ? in : "");
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		if (in == NULL || strcmp(in, "websocket") != 0) {
+			http_text(wsi, HTTP_STATUS_BAD_REQUEST,
+			    "bad upgrade\n");
+			return -1;
+		}
+		return upgrade_check(wsi);
+	case LWS_CALLBACK_ESTABLISHED:
+		if (web == NULL || w == NULL)
+			return -1;
+		memset(w, 0, sizeof *w);
+		w->srv = web->srv;
+		w->wsi = wsi;
+		if (lws_get_peer_simple(wsi, w->ip, sizeof w->ip) == NULL)
+			snprintf(w->ip, sizeof w->ip, "unknown");
+		web->srv->stats.connections++;
+		ws_join(w);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (w == NULL || w->wsi == NULL)
+			return -1;
+		return ws_writeable(w);
+	case LWS_CALLBACK_RECEIVE:
+		if (w == NULL || w->wsi == NULL)
+			return -1;
+		return ws_receive(w, in, len);
+	case LWS_CALLBACK_CLOSED:
+		if (w != NULL && w->wsi != NULL)
+			ws_closed(w);
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols web_protocols[] = {
+	{ "http", web_callback, sizeof(struct wsconn), WS_RX_CHUNK, 0, NULL,
+	    0 },
+	{ WS_PROTOCOL, web_callback, sizeof(struct wsconn), WS_RX_CHUNK, 0,
+	    NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+int
+web_start(struct server *srv, char *err, size_t errlen)
+{
+	struct lws_context_creation_info	 info;
+	struct web				*web;
+	void					*loops[1];
+	char					 host[64], iface[64];
+	int					 port;
+
+	if (config_parse_listen(srv->cfg->http_listen, host, sizeof host,
+	    &port) != 0) {
+		snprintf(err, errlen, "bad listen address '%s'",
+		    srv->cfg->http_listen);
+		return -1;
+	}
+	/* lws takes an interface name or a numeric address. */
+	snprintf(iface, sizeof iface, "%s",
+	    strcmp(host, "localhost") == 0 ? "127.0.0.1" : host);
+	if ((web = calloc(1, sizeof *web)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	web->srv = srv;
+	lws_set_log_level(LLL_ERR, web_lws_log);
+
+	memset(&info, 0, sizeof info);
+	loops[0] = srv->loop;
+	info.options = LWS_SERVER_OPTION_LIBUV |
+	    LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	info.foreign_loops = loops;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.gid = -1;
+	info.uid = -1;
+	if ((web->ctx = lws_create_context(&info)) == NULL) {
+		snprintf(err, errlen, "cannot start libwebsockets (is "
+		    "libwebsockets-evlib-uv installed?)");
+		free(web);
+		return -1;
+	}
+
+	memset(&info, 0, sizeof info);
+	info.vhost_name = "tandem";
+	info.port = port;
+	info.iface = iface;
+	info.protocols = web_protocols;
+	info.headers = web_headers;
+	info.user = web;
+	info.gid = -1;
+	info.uid = -1;
+	if (strchr(iface, ':') == NULL)
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	if ((web->vh = lws_create_vhost(web->ctx, &info)) == NULL) {
+		snprintf(err, errlen, "cannot listen on %s",
+		    srv->cfg->http_listen);
+		lws_context_destroy(web->ctx);
+		free(web);
+		return -1;
+	}
+	srv->web = web;
+	log_info("listening for http on %s%s%s:%d",
+	    strchr(iface, ':') ? "[" : "", iface,
+	    strchr(iface, ':') ? "]" : "", lws_get_vhost_listen_port(web->vh));
+	return 0;
+}
+
+/*
+ * Close every connection and the listener.  The context finishes closing
+ * its handles on the loop, which the caller still runs.
+ */
+void
+web_stop(struct server *srv)
+{
+	struct web	*web = srv->web;
+
+	if (web == NULL || web->stopped)
+		return;
+	web->stopped = 1;
+	lws_context_destroy(web->ctx);
+}
+
+/*
+ * After the loop has drained: on a foreign loop lws frees the context
+ * only on this second lws_context_destroy().
+ */
+void
+web_free(struct server *srv)
+{
+	struct web	*web = srv->web;
+
+	if (web == NULL)
+		return;
+	srv->web = NULL;
+	if (!web->stopped)
+		lws_context_destroy(web->ctx);
+	lws_context_destroy(web->ctx);
+	free(web);
+}
