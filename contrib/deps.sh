@@ -32,9 +32,10 @@ packages="build-essential autoconf automake libtool pkg-config
 # from Python (python3-websocket for the browser viewer); procps, psmisc
 # and sqlite3 serve its checks and debugging;
 # less and vim-tiny are full-screen programs viewers must see as the
-# owner does.
+# owner does; nodejs, npm and chromium run the browser viewer test
+# (playwright-core drives /usr/bin/chromium; it never downloads a browser).
 test_packages="openssh-client tmux python3 python3-websocket procps psmisc
-	sqlite3 less vim-tiny"
+	sqlite3 less vim-tiny nodejs chromium"
 
 if [ "$with_test" = 1 ]; then
 	packages="$packages $test_packages"
@@ -76,4 +77,11 @@ $as_root apt-get update </dev/null
 # shellcheck disable=SC2086
 $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y \
     --no-install-recommends $packages </dev/null
+# Debian's nodejs comes without npm, which is a package of its own; a
+# nodejs that bundles npm conflicts with that package, so ask only when
+# the command is missing.
+if [ "$with_test" = 1 ] && ! command -v npm >/dev/null 2>&1; then
+	$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	    --no-install-recommends npm </dev/null
+fi
 echo "deps.sh: done"

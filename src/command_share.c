@@ -163,6 +163,35 @@ ssh_target(struct server *srv, char *host, size_t hostlen, char *port,
 }
 
 /*
+ * The base of the browser URLs: public_url, or http:// and the address
+ * the HTTP listener is bound to; "" when there is no HTTP listener.
+ */
+static void
+web_base(struct server *srv, char *out, size_t outlen)
+{
+	char	 host[256];
+
+	if (srv->cfg->public_url != NULL && srv->cfg->public_url[0] != '\0') {
+		snprintf(out, outlen, "%s", srv->cfg->public_url);
+		return;
+	}
+	if (srv->http_addr[0] == '\0') {
+		out[0] = '\0';
+		return;
+	}
+	if (strncmp(srv->http_addr, "0.0.0.0:", 8) == 0 ||
+	    strncmp(srv->http_addr, "[::]:", 5) == 0) {
+		if (gethostname(host, sizeof host) != 0)
+			snprintf(host, sizeof host, "localhost");
+		host[sizeof host - 1] = '\0';
+		snprintf(out, outlen, "http://%s%s", host,
+		    strrchr(srv->http_addr, ':'));
+		return;
+	}
+	snprintf(out, outlen, "http://%s", srv->http_addr);
+}
+
+/*
  * Read an authorized_keys file on the server (a relative path is taken
  * from tandemd's working folder) into the "TYPE BLOB" lines a share keeps.
  */
@@ -283,8 +312,17 @@ share_print(struct cmd_ctx *ctx, const struct store_share *sh,
     const char *token, const char *password, int json)
 {
 	char	 host[256], port[16], when[ISO8601_LEN], cmd[512];
+	char	 base[512], url[640], wsurl[640];
+	int	 link = sh->kind == SHARE_LINK && token[0] != '\0';
 
 	ssh_target(ctx->srv, host, sizeof host, port, sizeof port);
+	web_base(ctx->srv, base, sizeof base);
+	url[0] = wsurl[0] = '\0';
+	if (link && base[0] != '\0') {
+		snprintf(url, sizeof url, "%s/s/%s", base, token);
+		/* http://x -> ws://x, https://x -> wss://x */
+		snprintf(wsurl, sizeof wsurl, "ws%s/ws/s/%s", base + 4, token);
+	}
 	time_iso8601(sh->expires_at, when);
 	if (sh->kind == SHARE_USER)
 		snprintf(cmd, sizeof cmd, "ssh -t -p %s %s@%s attach %s", port,
@@ -294,14 +332,17 @@ share_print(struct cmd_ctx *ctx, const struct store_share *sh,
 		    host);
 	if (json) {
 		cmd_json_print(ctx, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, "
-		    "s:o, s:o, s:s}", "share_id", sh->id,
+		    "s:o, s:o, s:s, s:o, s:o}", "share_id", sh->id,
 		    "session_id", sh->session_id,
 		    "kind", share_kind_name(sh->kind),
 		    "permission", share_perm_name(sh->perm),
 		    "expires_at", when, "ssh_command", cmd,
 		    "token", token[0] ? json_string(token) : json_null(),
 		    "password", password ? json_string(password) : json_null(),
-		    "state", share_state_name(sh->state)));
+		    "state", share_state_name(sh->state),
+		    "share_url", url[0] ? json_string(url) : json_null(),
+		    "websocket_url", wsurl[0] ? json_string(wsurl) :
+		    json_null()));
 		return;
 	}
 	buf_printf(&ctx->out, "share %s: %s %s share of session %s, "
@@ -315,6 +356,11 @@ share_print(struct cmd_ctx *ctx, const struct store_share *sh,
 	    "invited user joins with" : sh->kind == SHARE_CLAIM ?
 	    "the first user to sign in with it claims it" :
 	    "viewers join with", cmd);
+	if (url[0] != '\0')
+		buf_printf(&ctx->out, "browser: %s%s\n", url,
+		    sh->require_auth || sh->password_hash != NULL ||
+		    sh->authorized_keys != NULL ? " (browsers need a --no-auth "
+		    "share without a password or key list for now)" : "");
 }
 
 static void

@@ -29,6 +29,11 @@
 
 #define CONFIG_NOMEM		-2	/* a setter's "out of memory" */
 
+/* Where "make install" puts the viewer page's files. */
+#ifndef TANDEM_WEBDIR
+#define TANDEM_WEBDIR	"/usr/local/share/tandem/web"
+#endif
+
 #define STR(x)	#x
 #define XSTR(x)	STR(x)
 
@@ -42,6 +47,7 @@ enum config_type {
 	CONFIG_INT,		/* int, min..max */
 	CONFIG_SIZE,		/* size_t, min..max */
 	CONFIG_ENV,		/* accept_env list */
+	CONFIG_URL,		/* empty, or an http:// or https:// URL */
 };
 
 struct config_entry {
@@ -73,6 +79,8 @@ static const struct config_entry config_table[] = {
 	{ "accept_env", CONFIG_ENV, F(accept_env), 0, CONFIG_MAX_ENV },
 	{ "share_max_expiry", CONFIG_DURATION, F(share_max_expiry), 1,
 	    10LL * 365 * 86400 },
+	{ "web_root", CONFIG_ABSPATH, F(web_root), 0, 0 },
+	{ "public_url", CONFIG_URL, F(public_url), 0, 0 },
 };
 #undef F
 
@@ -133,6 +141,7 @@ config_defaults(struct config *cfg)
 	cfg->data_dir = config_strdup("./tandem-data");
 	cfg->ssh_listen = config_strdup("127.0.0.1:2222");
 	cfg->http_listen = config_strdup("127.0.0.1:8022");
+	cfg->web_root = config_strdup(TANDEM_WEBDIR);
 	cfg->log_level = LOG_INFO;
 	cfg->enroll = ENROLL_FIRST_KEY;
 	cfg->login_grace_time = 30;
@@ -168,6 +177,8 @@ config_free(struct config *cfg)
 	free(cfg->log_file);
 	free(cfg->shell);
 	free(cfg->command);
+	free(cfg->web_root);
+	free(cfg->public_url);
 	config_env_free(cfg->accept_env, cfg->naccept_env);
 	memset(cfg, 0, sizeof *cfg);
 }
@@ -339,6 +350,47 @@ config_set_string(struct config *cfg, const struct config_entry *e,
 	return 0;
 }
 
+/*
+ * public_url: empty (NULL: derived from http_listen), or http:// or
+ * https:// and a host, without spaces, quotes or control characters; a
+ * trailing '/' is dropped so that paths can be appended.
+ */
+static int
+config_set_url(struct config *cfg, const struct config_entry *e,
+    const char *value)
+{
+	char	**field = (char **)((char *)cfg + e->off);
+	char	 *copy;
+	size_t	 i, n = strlen(value), skip;
+
+	if (n == 0) {
+		free(*field);
+		*field = NULL;
+		return 0;
+	}
+	if (strncmp(value, "http://", 7) == 0)
+		skip = 7;
+	else if (strncmp(value, "https://", 8) == 0)
+		skip = 8;
+	else
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if (c <= 0x20 || c == 0x7f || c == '"' || c == '\\' ||
+		    c == '<' || c == '>' || c == '\'')
+			return -1;
+	}
+	while (n > skip && value[n - 1] == '/')
+		n--;
+	if (n == skip || value[skip] == '/')
+		return -1;
+	if ((copy = strndup(value, n)) == NULL)
+		return CONFIG_NOMEM;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
 static int
 config_set_env(struct config *cfg, const char *value, const char **why)
 {
@@ -442,6 +494,11 @@ config_set_entry(struct config *cfg, const struct config_entry *e,
 		return config_set_number(cfg, e, value, why, whylen);
 	case CONFIG_ENV:
 		r = config_set_env(cfg, value, &w);
+		break;
+	case CONFIG_URL:
+		w = "an http:// or https:// URL (or \"\" for the "
+		    "http_listen address)";
+		r = config_set_url(cfg, e, value);
 		break;
 	}
 	if (r == -1 && w != NULL)

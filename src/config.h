@@ -35,6 +35,8 @@ struct config {
 	int			 keepalive_count_max;	/* 3 */
 	size_t			 scrollback;
 	int64_t			 share_max_expiry;	/* 1y */		/* 1000 lines */
+	char			*web_root;		/* TANDEM_WEBDIR: the viewer page */
+	char			*public_url;		/* NULL: http://HTTP_LISTEN */
 	char			*accept_env[CONFIG_MAX_ENV]; /* LANG LC_* COLORTERM */
 	size_t			 naccept_env;
 };

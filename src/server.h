@@ -53,6 +53,7 @@ struct server {
 
 	struct control		*control;	/* the tandem client socket */
 	struct web		*web;		/* HTTP and WebSocket */
+	char			 http_addr[80];	/* HOST:PORT as bound, or "" */
 	uv_timer_t		 share_timer;	/* next share expiry */
 	struct ratelimit	*ratelimit;	/* failed token attempts */
 	char			*control_path;	/* absolute */

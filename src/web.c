@@ -14,12 +14,16 @@
  * protocol errors found while receiving.
  */
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -78,14 +82,42 @@ struct wsconn {
 };
 
 /* Every HTTP response carries these (lws adds a vhost's header list in
- * lws_add_http_header_status). */
+ * lws_add_http_header_status); http_respond adds a content security
+ * policy and a cache-control header that depend on the response. */
 static const struct lws_protocol_vhost_options web_headers[] = {
-	{ &web_headers[1], NULL, "content-security-policy:",
-	    "default-src 'self'" },
-	{ &web_headers[2], NULL, "x-frame-options:", "DENY" },
-	{ &web_headers[3], NULL, "x-content-type-options:", "nosniff" },
-	{ &web_headers[4], NULL, "referrer-policy:", "no-referrer" },
-	{ NULL, NULL, "cache-control:", "no-store" },
+	{ &web_headers[1], NULL, "x-frame-options:", "DENY" },
+	{ &web_headers[2], NULL, "x-content-type-options:", "nosniff" },
+	{ NULL, NULL, "referrer-policy:", "no-referrer" },
+};
+
+#define CSP_DEFAULT	"default-src 'self'"
+/*
+ * The viewer page: scripts only from this origin, but xterm.js sizes and
+ * colours its DOM renderer through <style> elements it creates, which a
+ * bare default-src 'self' would block.
+ */
+#define CSP_VIEWER	"default-src 'self'; style-src 'self' 'unsafe-inline'"
+#define CACHE_NONE	"no-store"
+#define CACHE_ASSET	"public, max-age=3600"
+
+#define VIEWER_PATH	"/s/"
+#define ASSET_PATH	"/assets/"
+#define ASSET_MAX	(8 * 1024 * 1024)
+
+/*
+ * The only files served from web_root: names come from this table,
+ * never from the request, so no path can leave the folder.
+ */
+static const struct web_asset {
+	const char	*url;		/* under /assets/, or NULL: the page */
+	const char	*file;		/* in web_root */
+	const char	*type;
+} web_assets[] = {
+	{ NULL, "viewer.html", "text/html; charset=utf-8" },
+	{ "viewer.js", "viewer.js", "text/javascript; charset=utf-8" },
+	{ "viewer.css", "viewer.css", "text/css; charset=utf-8" },
+	{ "xterm.js", "xterm.js", "text/javascript; charset=utf-8" },
+	{ "xterm.css", "xterm.css", "text/css; charset=utf-8" },
 };
 
 static void
@@ -106,9 +138,9 @@ web_lws_log(int level, const char *line)
  * rejected upgrade leaves that to lws.
  */
 static int
-http_respond(struct lws *wsi, unsigned int status, const char *type,
+http_respond_with(struct lws *wsi, unsigned int status, const char *type,
     const char *body, size_t len, const char *extra_name,
-    const char *extra_value, int final)
+    const char *extra_value, const char *csp, const char *cache, int final)
 {
 	unsigned char	 hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE;
 	unsigned char	*p = start, *end = hdr + sizeof hdr - 1;
@@ -116,6 +148,12 @@ http_respond(struct lws *wsi, unsigned int status, const char *type,
 	int		 r = -1;
 
 	if (lws_add_http_common_headers(wsi, status, type, len, &p, end) ||
+	    lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"content-security-policy:",
+	    (const unsigned char *)csp, (int)strlen(csp), &p, end) ||
+	    lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"cache-control:",
+	    (const unsigned char *)cache, (int)strlen(cache), &p, end) ||
 	    (extra_name != NULL && lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)extra_name,
 	    (const unsigned char *)extra_value, (int)strlen(extra_value), &p,
@@ -136,6 +174,15 @@ http_respond(struct lws *wsi, unsigned int status, const char *type,
 out:
 	buf_free(&b);
 	return r;
+}
+
+static int
+http_respond(struct lws *wsi, unsigned int status, const char *type,
+    const char *body, size_t len, const char *extra_name,
+    const char *extra_value, int final)
+{
+	return http_respond_with(wsi, status, type, body, len, extra_name,
+	    extra_value, CSP_DEFAULT, CACHE_NONE, final);
 }
 
 static int
@@ -205,9 +252,107 @@ metrics_render(struct server *srv, struct buf *b)
 	return r;
 }
 
+/* Read a whole file of web_root into b; 0, or -1 with errno set. */
+static int
+asset_read(const char *root, const char *name, struct buf *b)
+{
+	char		 path[4096];
+	struct stat	 st;
+	ssize_t		 n;
+	int		 fd, r = -1, e;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", root, name) >=
+	    sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto out;
+	if (!S_ISREG(st.st_mode) || st.st_size > ASSET_MAX) {
+		errno = EINVAL;
+		goto out;
+	}
+	if (buf_reserve(b, (size_t)st.st_size + 1) != 0) {
+		errno = ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (buf_reserve(b, 4096) != 0) {
+			errno = ENOMEM;
+			goto out;
+		}
+		n = read(fd, b->data + b->len, 4096);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto out;
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+		if (b->len > ASSET_MAX) {
+			errno = EFBIG;
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/*
+ * The viewer page (for any well-formed /s/TOKEN: whether the token is
+ * good is the WebSocket's business) and its assets.
+ */
+static int
+http_static(struct server *srv, struct lws *wsi, const struct web_asset *a)
+{
+	struct buf	 b = BUF_INIT;
+	int		 r;
+
+	if (asset_read(srv->cfg->web_root, a->file, &b) != 0) {
+		log_error("http: cannot read %s/%s: %s", srv->cfg->web_root,
+		    a->file, strerror(errno));
+		buf_free(&b);
+		return http_text(wsi, HTTP_STATUS_NOT_FOUND,
+		    "not found (the viewer page is not installed)\n");
+	}
+	r = http_respond_with(wsi, HTTP_STATUS_OK, a->type, buf_ptr(&b),
+	    buf_used(&b), NULL, NULL, a->url == NULL ? CSP_VIEWER :
+	    CSP_DEFAULT, a->url == NULL ? CACHE_NONE : CACHE_ASSET, 1);
+	buf_free(&b);
+	return r;
+}
+
+static const struct web_asset *
+asset_find(const char *path)
+{
+	size_t	 i;
+
+	if (strncmp(path, VIEWER_PATH, strlen(VIEWER_PATH)) == 0) {
+		if (!token_format_valid(path + strlen(VIEWER_PATH)))
+			return NULL;
+		return &web_assets[0];
+	}
+	if (strncmp(path, ASSET_PATH, strlen(ASSET_PATH)) != 0)
+		return NULL;
+	path += strlen(ASSET_PATH);
+	for (i = 0; i < sizeof web_assets / sizeof *web_assets; i++) {
+		if (web_assets[i].url != NULL &&
+		    strcmp(path, web_assets[i].url) == 0)
+			return &web_assets[i];
+	}
+	return NULL;
+}
+
 static int
 http_request(struct server *srv, struct lws *wsi, const char *path)
 {
+	const struct web_asset	*a;
 	struct buf	 b = BUF_INIT;
 	int		 r;
 
@@ -234,6 +379,8 @@ http_request(struct server *srv, struct lws *wsi, const char *path)
 		buf_free(&b);
 		return r;
 	}
+	if ((a = asset_find(path)) != NULL)
+		return http_static(srv, wsi, a);
 	return http_text(wsi, HTTP_STATUS_NOT_FOUND, "not found\n");
 }
 
@@ -741,9 +888,10 @@ web_start(struct server *srv, char *err, size_t errlen)
 		return -1;
 	}
 	srv->web = web;
-	log_info("listening for http on %s%s%s:%d",
+	snprintf(srv->http_addr, sizeof srv->http_addr, "%s%s%s:%d",
 	    strchr(iface, ':') ? "[" : "", iface,
 	    strchr(iface, ':') ? "]" : "", lws_get_vhost_listen_port(web->vh));
+	log_info("listening for http on %s", srv->http_addr);
 	return 0;
 }
 

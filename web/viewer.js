@@ -1,0 +1,161 @@
+/*
+ * tandem's browser viewer: joins the share named by the page's path
+ * (/s/TOKEN) over the tandem.v1 WebSocket (doc/protocol.md) and shows
+ * the session in xterm.js.  Binary frames are terminal output; text
+ * frames are JSON messages.  A "closed" message is final; any other
+ * loss of the socket is retried with a growing delay.
+ */
+(function () {
+	'use strict';
+
+	var banner = document.getElementById('banner');
+	var overlay = document.getElementById('overlay');
+	var overlayText = document.getElementById('overlay-text');
+	var m = /^\/s\/([A-Za-z0-9_-]+)$/.exec(window.location.pathname);
+	var term, ws = null, closedFinal = false, retry = 0, retryTimer = null;
+	var readWrite = false, everJoined = false;
+	var encoder = new TextEncoder();
+
+	function setBanner(text, cls) {
+		banner.textContent = text;
+		banner.className = cls || '';
+	}
+
+	function showOverlay(text) {
+		overlayText.textContent = text;
+		overlay.hidden = false;
+	}
+
+	if (!m) {
+		setBanner('This is not a share link.', 'problem');
+		showOverlay('Not a share link: expected /s/TOKEN');
+		return;
+	}
+	var token = m[1];
+
+	term = new window.Terminal({
+		cols: 80,
+		rows: 24,
+		convertEol: false,
+		cursorBlink: false,
+		scrollback: 1000,
+		disableStdin: true,
+		fontFamily: 'monospace',
+		fontSize: 15
+	});
+	term.open(document.getElementById('terminal'));
+	/* Exposed for tests and for curious users. */
+	window.tandemViewer = {
+		terminal: term,
+		text: function () {
+			var b = term.buffer.active, out = [], i, line;
+			for (i = 0; i < b.length; i++) {
+				line = b.getLine(i);
+				out.push(line ? line.translateToString(true) : '');
+			}
+			return out.join('\n');
+		},
+		state: function () {
+			return { closed: closedFinal, readWrite: readWrite,
+			    open: ws !== null && ws.readyState === 1 };
+		}
+	};
+
+	term.onData(function (data) {
+		if (!readWrite || ws === null || ws.readyState !== 1)
+			return;
+		ws.send(encoder.encode(data));
+	});
+	term.onBinary(function (data) {
+		var bytes, i;
+		if (!readWrite || ws === null || ws.readyState !== 1)
+			return;
+		bytes = new Uint8Array(data.length);
+		for (i = 0; i < data.length; i++)
+			bytes[i] = data.charCodeAt(i) & 0xff;
+		ws.send(bytes);
+	});
+
+	function resizeTo(cols, rows) {
+		if (cols > 0 && rows > 0 &&
+		    (cols !== term.cols || rows !== term.rows))
+			term.resize(cols, rows);
+	}
+
+	function onStatus(msg) {
+		everJoined = true;
+		retry = 0;
+		readWrite = msg.permission === 'read_write';
+		term.options.disableStdin = !readWrite;
+		setBanner((msg.owner || 'unknown') + '\'s session \u2014 ' +
+		    (readWrite ? 'read-write' : 'read-only'),
+		    readWrite ? 'read-write' : 'read-only');
+		resizeTo(msg.cols, msg.rows);
+		/* Our terminal is the session's size: say so. */
+		ws.send(JSON.stringify({ type: 'resize', cols: term.cols,
+		    rows: term.rows }));
+		if (readWrite)
+			term.focus();
+	}
+
+	function onMessage(text) {
+		var msg;
+		try {
+			msg = JSON.parse(text);
+		} catch (e) {
+			return;
+		}
+		if (msg === null || typeof msg !== 'object')
+			return;
+		switch (msg.type) {
+		case 'status':
+			onStatus(msg);
+			break;
+		case 'resize':
+			resizeTo(msg.cols, msg.rows);
+			break;
+		case 'closed':
+			closedFinal = true;
+			setBanner('Disconnected: ' + msg.reason, 'problem');
+			showOverlay('Disconnected: ' + msg.reason);
+			break;
+		default:
+			break;
+		}
+	}
+
+	function scheduleRetry() {
+		var delay = Math.min(30000, 500 * Math.pow(2, retry));
+		retry++;
+		setBanner('Connection lost; reconnecting in ' +
+		    Math.round(delay / 1000) + ' s…', 'problem');
+		retryTimer = window.setTimeout(connect, delay);
+	}
+
+	function connect() {
+		var proto = window.location.protocol === 'https:' ? 'wss:' :
+		    'ws:';
+		retryTimer = null;
+		if (!everJoined)
+			setBanner('Connecting…');
+		ws = new WebSocket(proto + '//' + window.location.host +
+		    '/ws/s/' + encodeURIComponent(token), 'tandem.v1');
+		ws.binaryType = 'arraybuffer';
+		ws.onmessage = function (ev) {
+			if (typeof ev.data === 'string')
+				onMessage(ev.data);
+			else
+				term.write(new Uint8Array(ev.data));
+		};
+		ws.onclose = function () {
+			ws = null;
+			if (closedFinal)
+				return;
+			/* A fresh repaint comes with the next join. */
+			term.reset();
+			scheduleRetry();
+		};
+	}
+
+	connect();
+}());
