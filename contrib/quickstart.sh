@@ -106,18 +106,13 @@ group=$(id -g tandem)
 install -d -o tandem -g "$group" -m 0700 "$home"
 install -d -o tandem -g "$group" -m 0700 "$data"
 
-# The build may sit where tandem cannot reach it (/root is mode 0700):
-# then run an installed copy.
-if ! runuser -u tandem -- test -x "$bin"; then
-	say "install -m 0755 $bin /usr/local/sbin/tandemd"
-	install -m 0755 "$bin" /usr/local/sbin/tandemd
-	bin=/usr/local/sbin/tandemd
-fi
-
-# The tandem client, for use inside sessions: a login shell's profile
-# resets PATH, so it goes where every PATH looks.
-say "install -m 0755 $build/src/tandem /usr/local/bin/tandem"
-install -m 0755 "$build/src/tandem" /usr/local/bin/tandem
+# Install under /usr/local: the build may sit where tandem cannot reach
+# it (/root is mode 0700), the tandem client belongs where every PATH
+# looks (a login profile resets PATH), and the viewer page goes where
+# tandemd's default web_root expects it.
+say "make install (tandemd, tandem, the viewer page under /usr/local)"
+make -C "$build" install >/dev/null
+bin=/usr/local/sbin/tandemd
 
 say "running tandemd as the user tandem, not as root"
 port_hint "$data"

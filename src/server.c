@@ -192,29 +192,57 @@ bind_setup(struct server *srv, char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * The tandem client belongs on the sessions' PATH: next to this tandemd
- * when it runs from a build tree, else where it was installed.
- */
+/* The folder of this tandemd binary, or NULL. */
 static char *
-client_dir_find(void)
+exe_dir(void)
 {
-	char	 self[4096], path[4200];
+	char	 self[4096], *slash;
 	ssize_t	 n;
-	char	*slash;
 
 	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-			snprintf(path, sizeof path, "%s/tandem", self);
-			if (access(path, X_OK) == 0)
-				return strdup(self);
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return NULL;
+	*slash = '\0';
+	return strdup(self);
+}
+
+static int
+has_file(const char *dir, const char *name)
+{
+	char	 path[8300];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return access(path, R_OK) == 0;
+}
+
+/*
+ * A build tree runs as well as an installed tandemd: the tandem client
+ * (for the sessions' PATH) and the web page are looked for next to this
+ * binary (src/ and web-dist/ of the build) when they are not installed.
+ */
+static void
+find_companions(struct server *srv)
+{
+	char	*dir = exe_dir(), path[8192];
+
+	if (dir != NULL && has_file(dir, "tandem"))
+		srv->client_dir = strdup(dir);
+	else if (has_file(TANDEM_BINDIR, "tandem"))
+		srv->client_dir = strdup(TANDEM_BINDIR);
+	if (has_file(srv->cfg->web_root, "viewer.html"))
+		srv->web_dir = strdup(srv->cfg->web_root);
+	else if (dir != NULL) {
+		snprintf(path, sizeof path, "%s/../web-dist", dir);
+		if (has_file(path, "viewer.html")) {
+			srv->web_dir = strdup(path);
+			log_info("web_root %s has no viewer page; serving the "
+			    "build's %s", srv->cfg->web_root, path);
 		}
 	}
-	snprintf(path, sizeof path, "%s/tandem", TANDEM_BINDIR);
-	return access(path, X_OK) == 0 ? strdup(TANDEM_BINDIR) : NULL;
+	free(dir);
 }
 
 int
@@ -244,7 +272,7 @@ server_start(struct server *srv, uv_loop_t *loop, const struct config *cfg,
 		log_info("marked %d sessions of a previous run terminated",
 		    reaped);
 	share_timer_init(srv);
-	srv->client_dir = client_dir_find();
+	find_companions(srv);
 	if (bind_setup(srv, err, errlen) != 0)
 		return -1;
 	srv->listen_fd = listen_socket(cfg->ssh_listen, srv->listen_addr,
@@ -319,6 +347,7 @@ server_free(struct server *srv)
 		store_close(srv->store);
 	free(srv->ratelimit);
 	free(srv->client_dir);
+	free(srv->web_dir);
 	datadir_close(&srv->dd);
 	log_info("stopped: %llu connections, %llu logins, %llu auth failures",
 	    (unsigned long long)srv->stats.connections,

@@ -58,6 +58,7 @@ struct server {
 	struct ratelimit	*ratelimit;	/* failed token attempts */
 	char			*control_path;	/* absolute */
 	char			*client_dir;	/* where "tandem" is, for PATH */
+	char			*web_dir;	/* the page's files (web_root) */
 
 	uv_signal_t		 sig_term, sig_int, sig_hup, sig_chld;
 	uv_check_t		 conn_check;	/* see conn_mark */

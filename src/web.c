@@ -314,8 +314,10 @@ http_static(struct server *srv, struct lws *wsi, const struct web_asset *a)
 	struct buf	 b = BUF_INIT;
 	int		 r;
 
-	if (asset_read(srv->cfg->web_root, a->file, &b) != 0) {
-		log_error("http: cannot read %s/%s: %s", srv->cfg->web_root,
+	if (srv->web_dir == NULL ||
+	    asset_read(srv->web_dir, a->file, &b) != 0) {
+		log_error("http: cannot read %s/%s: %s", srv->web_dir ?
+		    srv->web_dir : srv->cfg->web_root,
 		    a->file, strerror(errno));
 		buf_free(&b);
 		return http_text(wsi, HTTP_STATUS_NOT_FOUND,

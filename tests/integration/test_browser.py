@@ -25,7 +25,10 @@ WEB_DIST = os.path.join(os.path.dirname(os.path.dirname(
 # make runs npm ci in $(builddir)/web-npm, next to web-dist.
 NODE_MODULES = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(harness.TANDEMD))), "web-npm", "node_modules")
-ARTIFACTS = os.path.join(SRCDIR, "tests", "browser", "artifacts")
+# Screenshots are build outputs: next to web-dist, never in the source
+# tree (read-only under make distcheck).
+ARTIFACTS = os.path.join(os.path.dirname(WEB_DIST), "tests", "browser",
+                         "artifacts")
 
 
 def http(d, path):
@@ -39,6 +42,16 @@ def http(d, path):
 
 def setup():
     return Setup(config={"web_root": WEB_DIST})
+
+
+def test_build_tree_page_found_without_web_root():
+    """A tandemd run from its build tree serves the build's page when
+    web_root (default: the install folder) has none."""
+    s = Setup(config={"web_root": "/nonexistent"})
+    status, _, body = http(s.d, "/s/" + "A" * 40)
+    assert status == 200 and b"viewer.js" in body
+    s.d.wait_log(r"web_root /nonexistent has no viewer page")
+    assert s.d.stop() == 0
 
 
 def test_static_files_and_share_urls():
