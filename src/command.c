@@ -25,8 +25,6 @@
 #include "store.h"
 #include "util.h"
 
-#define EXIT_USAGE	2
-#define NAME_MAX_LEN	64
 
 
 static void	 cmd_attach(struct cmd_ctx *, const struct cmdline_parsed *);
@@ -271,12 +269,14 @@ cmd_kill(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 	store_session_clear(&row);
 }
 
-static int
-label_valid(const char *s)
+/* A session name or share label: at most CMD_LABEL_MAX printable
+ * bytes (UTF-8 allowed), empty only where empty_ok. */
+int
+cmd_label_valid(const char *s, int empty_ok)
 {
 	size_t	 i, n = strlen(s);
 
-	if (n == 0 || n > NAME_MAX_LEN)
+	if ((n == 0 && !empty_ok) || n > CMD_LABEL_MAX)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -290,9 +290,9 @@ cmd_rename(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 {
 	struct store_session	 row;
 
-	if (!label_valid(pa->pos[1])) {
+	if (!cmd_label_valid(pa->pos[1], 0)) {
 		cmd_fail(ctx, EXIT_USAGE, "a session name is 1 to %d printable "
-		    "characters", NAME_MAX_LEN);
+		    "characters", CMD_LABEL_MAX);
 		return;
 	}
 	if (cmd_session_resolve(ctx, pa->pos[0], 0, &row) != 0)

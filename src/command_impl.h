@@ -12,6 +12,7 @@
 #include "store.h"
 
 #define EXIT_USAGE	2
+#define CMD_LABEL_MAX	64
 
 struct cmd_entry {
 	const char		*name;
@@ -30,6 +31,7 @@ void	 cmd_fail(struct cmd_ctx *, int, const char *, ...)
 int	 cmd_session_resolve(struct cmd_ctx *, const char *, int,
 	    struct store_session *);
 struct session *cmd_live_session(struct cmd_ctx *, const char *);
+int	 cmd_label_valid(const char *, int);
 
 void	 cmd_json_print(struct cmd_ctx *, json_t *);
 

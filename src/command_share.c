@@ -30,7 +30,6 @@
 #include "store.h"
 #include "util.h"
 
-#define LABEL_MAX	64
 
 static void	 cmd_share(struct cmd_ctx *, const struct cmdline_parsed *);
 static void	 cmd_shares(struct cmd_ctx *, const struct cmdline_parsed *);
@@ -111,20 +110,6 @@ may_manage(struct cmd_ctx *ctx, int64_t owner_id)
 		return 1;
 	cmd_fail(ctx, 1, "only the session's owner may do that");
 	return 0;
-}
-
-static int
-label_ok(const char *s)
-{
-	size_t	 i, n = strlen(s);
-
-	if (n > LABEL_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	}
-	return 1;
 }
 
 static int
@@ -297,9 +282,9 @@ share_opts_read(struct cmd_ctx *ctx, const struct cmdline_parsed *pa,
 		o->max_viewers = (int)n;
 	}
 	if (pa->present[SH_LABEL]) {
-		if (!label_ok(pa->value[SH_LABEL])) {
+		if (!cmd_label_valid(pa->value[SH_LABEL], 1)) {
 			cmd_fail(ctx, EXIT_USAGE, "a label is at most %d "
-			    "printable characters", LABEL_MAX);
+			    "printable characters", CMD_LABEL_MAX);
 			return -1;
 		}
 		o->label = pa->value[SH_LABEL];
@@ -579,9 +564,9 @@ cmd_relabel(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 	struct store_share	 sh;
 	struct audit_who	 who;
 
-	if (!label_ok(pa->pos[1])) {
+	if (!cmd_label_valid(pa->pos[1], 1)) {
 		cmd_fail(ctx, EXIT_USAGE, "a label is at most %d printable "
-		    "characters", LABEL_MAX);
+		    "characters", CMD_LABEL_MAX);
 		return;
 	}
 	if (share_lookup(ctx, pa->pos[0], &sh) != 0)
