@@ -39,6 +39,7 @@ static void	 cmd_relabel(struct cmd_ctx *, const struct cmdline_parsed *);
 static void	 cmd_viewers(struct cmd_ctx *, const struct cmdline_parsed *);
 static void	 cmd_handoff(struct cmd_ctx *, const struct cmdline_parsed *);
 static void	 cmd_audit(struct cmd_ctx *, const struct cmdline_parsed *);
+static void	 cmd_api_token(struct cmd_ctx *, const struct cmdline_parsed *);
 
 enum {
 	SH_RO, SH_RW, SH_USER, SH_CLAIM, SH_EXPIRES, SH_MAXV, SH_PASSWORD,
@@ -68,6 +69,11 @@ static const struct cmdline_opt audit_opts[] = {
 	[AU_SINCE] = { "since", 0, 1 },
 	[AU_JSON] = { "json", 'j', 0 },
 };
+enum { AT_LABEL, AT_JSON };
+static const struct cmdline_opt api_token_opts[] = {
+	[AT_LABEL] = { "label", 'l', 1 },
+	[AT_JSON] = { "json", 'j', 0 },
+};
 
 #define OPTS(o)	(o), sizeof (o) / sizeof (o)[0]
 const struct cmd_entry share_cmds[] = {
@@ -92,6 +98,10 @@ const struct cmd_entry share_cmds[] = {
 	{ "audit", "[--session ID] [--since T] [--json]",
 	    "the audit trail of your sessions (all of them for an admin)",
 	    OPTS(audit_opts), 0, 0, 0, cmd_audit },
+	{ "api-token", "create [--label TEXT] [--json] | list [--json] | "
+	    "revoke ID", "bearer tokens for the HTTP API (doc/api.md); a new "
+	    "token is shown once", OPTS(api_token_opts), 1, 2, 0,
+	    cmd_api_token },
 };
 const size_t share_ncmds = sizeof share_cmds / sizeof share_cmds[0];
 
@@ -413,8 +423,8 @@ viewers_json(struct session *s, const char *share_id)
 	return arr;
 }
 
-static json_t *
-share_json(struct session *s, const struct store_share *sh)
+json_t *
+cmd_share_json(struct session *s, const struct store_share *sh)
 {
 	char	 created[ISO8601_LEN], expires[ISO8601_LEN];
 	json_t	*viewers = viewers_json(s, sh->id);
@@ -459,7 +469,7 @@ cmd_shares(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 	if (pa->present[LIST_JSON]) {
 		arr = json_array();
 		for (i = 0; i < n; i++)
-			json_array_append_new(arr, share_json(s, &list[i]));
+			json_array_append_new(arr, cmd_share_json(s, &list[i]));
 		cmd_json_print(ctx, arr);
 	} else if (n == 0)
 		buf_puts(&ctx->out, "no shares\n");
@@ -683,8 +693,8 @@ cmd_handoff(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 }
 
 /* "1h" (that long ago), an ISO 8601 time, or Unix seconds. */
-static int
-since_parse(const char *s, int64_t *out)
+int
+cmd_since_parse(const char *s, int64_t *out)
 {
 	struct tm	 tm;
 	int64_t		 d;
@@ -708,6 +718,25 @@ since_parse(const char *s, int64_t *out)
 		return 0;
 	}
 	return -1;
+}
+
+json_t *
+cmd_audit_json(const struct store_audit *a)
+{
+	char	 when[ISO8601_LEN];
+
+	time_iso8601(a->at, when);
+	return json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, "
+	    "s:s}",
+	    "id", (json_int_t)a->id, "at", when,
+	    "actor_id", a->actor_id ? json_integer(a->actor_id) : json_null(),
+	    "actor", a->actor_name,
+	    "action", a->action,
+	    "session_id", a->session_id,
+	    "share_id", a->share_id,
+	    "target_user", a->target_user,
+	    "address", a->address,
+	    "detail", a->detail);
 }
 
 static void
@@ -738,7 +767,7 @@ cmd_audit(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 		f.session_id = pa->value[AU_SESSION];
 	}
 	if (pa->present[AU_SINCE] &&
-	    since_parse(pa->value[AU_SINCE], &f.since) != 0) {
+	    cmd_since_parse(pa->value[AU_SINCE], &f.since) != 0) {
 		cmd_fail(ctx, EXIT_USAGE, "--since takes a duration (1h), an "
 		    "ISO 8601 time or Unix seconds");
 		return;
@@ -750,19 +779,7 @@ cmd_audit(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 	if (pa->present[AU_JSON]) {
 		arr = json_array();
 		for (i = 0; i < n; i++) {
-			time_iso8601(rows[i].at, when);
-			json_array_append_new(arr, json_pack("{s:I, s:s, s:o, "
-			    "s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-			    "id", (json_int_t)rows[i].id, "at", when,
-			    "actor_id", rows[i].actor_id ?
-			    json_integer(rows[i].actor_id) : json_null(),
-			    "actor", rows[i].actor_name,
-			    "action", rows[i].action,
-			    "session_id", rows[i].session_id,
-			    "share_id", rows[i].share_id,
-			    "target_user", rows[i].target_user,
-			    "address", rows[i].address,
-			    "detail", rows[i].detail));
+			json_array_append_new(arr, cmd_audit_json(&rows[i]));
 		}
 		cmd_json_print(ctx, arr);
 	} else {
@@ -779,4 +796,140 @@ cmd_audit(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 		}
 	}
 	store_audit_list_free(rows, n);
+}
+
+/* ---- api-token ---------------------------------------------------------- */
+
+static void
+api_token_create(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
+{
+	struct audit_who	 who;
+	unsigned char		 hash[TOKEN_HASH_BYTES];
+	char			 token[TOKEN_LEN + 1], when[ISO8601_LEN];
+	const char		*label = "";
+	int64_t			 id;
+	int			 r;
+
+	if (pa->present[AT_LABEL]) {
+		if (!cmd_label_valid(pa->value[AT_LABEL], 1)) {
+			cmd_fail(ctx, EXIT_USAGE, "a label is at most %d "
+			    "printable characters", CMD_LABEL_MAX);
+			return;
+		}
+		label = pa->value[AT_LABEL];
+	}
+	token_new(token);
+	token_hash(ctx->srv->dd.secret, token, hash);
+	r = store_api_token_add(ctx->srv->store, ctx->user_id, hash, label,
+	    &id);
+	sodium_memzero(hash, sizeof hash);
+	if (r != 0) {
+		cmd_fail(ctx, 1, "cannot create an API token");
+		goto out;
+	}
+	who_of(ctx, &who);
+	audit_log(ctx->srv, &who, "api_token.create", NULL, NULL, NULL,
+	    "id=%lld", (long long)id);
+	if (pa->present[AT_JSON]) {
+		time_iso8601(time_now(), when);
+		cmd_json_print(ctx, json_pack("{s:I, s:s, s:s, s:s}",
+		    "id", (json_int_t)id, "label", label, "token", token,
+		    "created_at", when));
+	} else
+		buf_printf(&ctx->out, "api token %lld: %s\n"
+		    "use it as \"Authorization: Bearer TOKEN\"; it is not "
+		    "shown again\n", (long long)id, token);
+out:
+	sodium_memzero(token, sizeof token);
+}
+
+static void
+api_token_list(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
+{
+	struct store_api_token	*list = NULL;
+	size_t			 n = 0, i;
+	char			 created[ISO8601_LEN], used[ISO8601_LEN];
+	json_t			*arr;
+
+	if (store_api_token_list(ctx->srv->store, ctx->user_id, &list, &n)
+	    != 0) {
+		cmd_fail(ctx, 1, "cannot read API tokens");
+		return;
+	}
+	if (pa->present[AT_JSON]) {
+		arr = json_array();
+		for (i = 0; i < n; i++) {
+			time_iso8601(list[i].created_at, created);
+			time_iso8601(list[i].last_used_at, used);
+			json_array_append_new(arr, json_pack("{s:I, s:s, s:s, "
+			    "s:o}", "id", (json_int_t)list[i].id,
+			    "label", list[i].label, "created_at", created,
+			    "last_used_at", list[i].last_used_at ?
+			    json_string(used) : json_null()));
+		}
+		cmd_json_print(ctx, arr);
+	} else if (n == 0)
+		buf_puts(&ctx->out, "no api tokens\n");
+	else {
+		buf_printf(&ctx->out, "%-6s  %-20s  %-20s  %s\n", "ID",
+		    "CREATED", "LAST USED", "LABEL");
+		for (i = 0; i < n; i++) {
+			time_iso8601(list[i].created_at, created);
+			if (list[i].last_used_at)
+				time_iso8601(list[i].last_used_at, used);
+			else
+				snprintf(used, sizeof used, "-");
+			buf_printf(&ctx->out, "%-6lld  %-20s  %-20s  %s\n",
+			    (long long)list[i].id, created, used,
+			    list[i].label);
+		}
+	}
+	store_api_token_list_free(list, n);
+}
+
+static void
+api_token_revoke(struct cmd_ctx *ctx, const char *arg)
+{
+	struct audit_who	 who;
+	char			*end;
+	long long		 id;
+	int			 r;
+
+	id = strtoll(arg, &end, 10);
+	if (!isdigit((unsigned char)*arg) || *end != '\0' || id <= 0) {
+		cmd_fail(ctx, EXIT_USAGE, "api-token revoke takes a token id "
+		    "(see api-token list)");
+		return;
+	}
+	r = store_api_token_del(ctx->srv->store, ctx->user_id, (int64_t)id);
+	if (r == STORE_NOTFOUND) {
+		cmd_fail(ctx, 1, "no api token %lld", id);
+		return;
+	}
+	if (r != 0) {
+		cmd_fail(ctx, 1, "cannot revoke api token %lld", id);
+		return;
+	}
+	who_of(ctx, &who);
+	audit_log(ctx->srv, &who, "api_token.revoke", NULL, NULL, NULL,
+	    "id=%lld", id);
+	buf_printf(&ctx->out, "revoked api token %lld\n", id);
+}
+
+static void
+cmd_api_token(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
+{
+	const char	*sub = pa->pos[0];
+
+	if (strcmp(sub, "create") == 0 && pa->npos == 1)
+		api_token_create(ctx, pa);
+	else if (strcmp(sub, "list") == 0 && pa->npos == 1 &&
+	    !pa->present[AT_LABEL])
+		api_token_list(ctx, pa);
+	else if (strcmp(sub, "revoke") == 0 && pa->npos == 2 &&
+	    !pa->present[AT_LABEL] && !pa->present[AT_JSON])
+		api_token_revoke(ctx, pa->pos[1]);
+	else
+		cmd_fail(ctx, EXIT_USAGE, "usage: api-token create [--label "
+		    "TEXT] [--json] | list [--json] | revoke ID");
 }

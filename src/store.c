@@ -159,6 +159,21 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER audit_no_replace BEFORE INSERT ON audit"
 	"  WHEN EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)"
 	"  BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;",
+
+	/*
+	 * 3: bearer tokens of the HTTP API.  Like share tokens, only the
+	 * hash keyed with the server secret is kept; a user's tokens go
+	 * with the user.
+	 */
+	"CREATE TABLE api_tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),"
+	"  label TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  last_used_at INTEGER"
+	");"
+	"CREATE INDEX api_tokens_user ON api_tokens (user_id);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -209,6 +224,11 @@ enum stmt_id {
 	S_AUDIT_INSERT,
 	S_AUDIT_LIST,
 	S_AUDIT_LIST_SESSION,
+	S_API_TOKEN_INSERT,
+	S_API_TOKEN_BY_HASH,
+	S_API_TOKEN_TOUCH,
+	S_API_TOKEN_LIST,
+	S_API_TOKEN_DELETE,
 	S__COUNT
 };
 
@@ -242,6 +262,9 @@ enum stmt_id {
 #define AUDIT_COLUMNS							\
 	"id, at, actor_id, actor_name, action, session_id, share_id,"	\
 	" target_user, address, detail"
+#define API_TOKEN_COLUMNS						\
+	"id, user_id, token_hash, label, created_at, last_used_at"	\
+	" FROM api_tokens"
 #define AUDIT_OWNER_FILTER						\
 	"(?1 = 0 OR a.actor_id = ?1 OR a.session_id IN"			\
 	" (SELECT s.id FROM sessions s WHERE s.user_id = ?1))"
@@ -394,6 +417,17 @@ static const struct {
 	    " FROM audit a WHERE a.session_id = ?2 AND " AUDIT_OWNER_FILTER
 	    " AND (?3 = 0 OR a.at >= ?3)"
 	    " ORDER BY a.id DESC LIMIT ?4) ORDER BY id" },
+	[S_API_TOKEN_INSERT] = { "api_token_insert",
+	    "INSERT INTO api_tokens (user_id, token_hash, label, created_at)"
+	    " VALUES (?1, ?2, ?3, ?4)" },
+	[S_API_TOKEN_BY_HASH] = { "api_token_by_hash",
+	    "SELECT " API_TOKEN_COLUMNS " WHERE token_hash = ?1" },
+	[S_API_TOKEN_TOUCH] = { "api_token_touch",
+	    "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1" },
+	[S_API_TOKEN_LIST] = { "api_token_list",
+	    "SELECT " API_TOKEN_COLUMNS " WHERE user_id = ?1 ORDER BY id" },
+	[S_API_TOKEN_DELETE] = { "api_token_delete",
+	    "DELETE FROM api_tokens WHERE id = ?2 AND user_id = ?1" },
 };
 
 struct store {
@@ -2372,5 +2406,155 @@ store_audit_list(struct store *st, const struct store_audit_filter *f,
 out:
 	stmt_put(s);
 	store_audit_list_free(arr, n);
+	return r;
+}
+
+/* --- API tokens ------------------------------------------------------- */
+
+int
+store_api_token_add(struct store *st, int64_t user_id,
+    const unsigned char hash[API_TOKEN_HASH_LEN], const char *label,
+    int64_t *idp)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_API_TOKEN_INSERT);
+	int		 rc, r = -1;
+
+	*idp = 0;
+	if (bind_int64(st, s, 1, user_id) != 0 ||
+	    bind_blob(st, s, 2, hash, API_TOKEN_HASH_LEN) != 0 ||
+	    bind_text(st, s, 3, nz(label)) != 0 ||
+	    bind_int64(st, s, 4, time_now()) != 0)
+		goto out;
+	rc = step(st, s, 1);
+	if (rc == SQLITE_DONE) {
+		*idp = sqlite3_last_insert_rowid(st->db);
+		r = 0;
+	} else if (RC_UNIQUE(rc))
+		r = STORE_EXISTS;
+	else if (RC_FKEY(rc))
+		r = STORE_NOTFOUND;
+out:
+	stmt_put(s);
+	return r;
+}
+
+static int
+api_token_from_row(struct store *st, sqlite3_stmt *s,
+    struct store_api_token *t)
+{
+	const void	*h;
+
+	memset(t, 0, sizeof *t);
+	t->id = sqlite3_column_int64(s, 0);
+	t->user_id = sqlite3_column_int64(s, 1);
+	h = sqlite3_column_blob(s, 2);
+	if (h != NULL && sqlite3_column_bytes(s, 2) == API_TOKEN_HASH_LEN)
+		memcpy(t->token_hash, h, API_TOKEN_HASH_LEN);
+	t->created_at = sqlite3_column_int64(s, 4);
+	t->last_used_at = sqlite3_column_int64(s, 5);	/* NULL: 0 */
+	return col_dup(st, s, 3, &t->label);
+}
+
+int
+store_api_token_find(struct store *st,
+    const unsigned char hash[API_TOKEN_HASH_LEN], struct store_api_token *t)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_API_TOKEN_BY_HASH);
+	int		 rc, r = -1;
+
+	memset(t, 0, sizeof *t);
+	if (bind_blob(st, s, 1, hash, API_TOKEN_HASH_LEN) != 0)
+		goto out;
+	rc = step(st, s, 0);
+	if (rc == SQLITE_DONE)
+		r = STORE_NOTFOUND;
+	else if (rc == SQLITE_ROW && api_token_from_row(st, s, t) == 0)
+		r = 0;
+out:
+	stmt_put(s);
+	if (r != 0)
+		store_api_token_clear(t);
+	return r;
+}
+
+int
+store_api_token_touch(struct store *st, int64_t id, int64_t at)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_API_TOKEN_TOUCH);
+	int		 r = -1;
+
+	if (bind_int64(st, s, 1, id) == 0 && bind_int64(st, s, 2, at) == 0)
+		r = update_changes(st, s);
+	stmt_put(s);
+	return r;
+}
+
+int
+store_api_token_del(struct store *st, int64_t user_id, int64_t id)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_API_TOKEN_DELETE);
+	int		 r = -1;
+
+	if (bind_int64(st, s, 1, user_id) == 0 &&
+	    bind_int64(st, s, 2, id) == 0)
+		r = update_changes(st, s);
+	stmt_put(s);
+	return r;
+}
+
+void
+store_api_token_clear(struct store_api_token *t)
+{
+	free(t->label);
+	memset(t, 0, sizeof *t);
+}
+
+void
+store_api_token_list_free(struct store_api_token *arr, size_t n)
+{
+	size_t	 i;
+
+	if (arr == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		store_api_token_clear(&arr[i]);
+	free(arr);
+}
+
+int
+store_api_token_list(struct store *st, int64_t user_id,
+    struct store_api_token **arrp, size_t *np)
+{
+	sqlite3_stmt		*s = stmt_get(st, S_API_TOKEN_LIST);
+	struct store_api_token	*arr = NULL, *na;
+	size_t			 n = 0, cap = 0;
+	int			 rc, r = -1;
+
+	*arrp = NULL;
+	*np = 0;
+	if (bind_int64(st, s, 1, user_id) != 0)
+		goto out;
+	while ((rc = step(st, s, 0)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 8 : cap * 2;
+			if ((na = reallocarray(arr, cap, sizeof *arr)) ==
+			    NULL) {
+				log_error("store: out of memory");
+				goto out;
+			}
+			arr = na;
+		}
+		if (api_token_from_row(st, s, &arr[n++]) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	*arrp = arr;
+	*np = n;
+	arr = NULL;
+	r = 0;
+out:
+	stmt_put(s);
+	store_api_token_list_free(arr, n);
 	return r;
 }

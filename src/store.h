@@ -297,4 +297,35 @@ int	 store_audit_list(struct store *, const struct store_audit_filter *,
 	    struct store_audit **, size_t *);
 void	 store_audit_list_free(struct store_audit *, size_t);
 
+/*
+ * Bearer tokens of the HTTP API (api.h).  Only the token's hash keyed
+ * with the server secret is stored.  store_api_token_add answers
+ * STORE_EXISTS for a known hash and STORE_NOTFOUND for an unknown user;
+ * store_api_token_find looks a hash up (the caller compares it again in
+ * constant time); store_api_token_del removes one of a user's tokens and
+ * answers STORE_NOTFOUND when that user has no token of that id.
+ * last_used_at is 0 for a token never used.
+ */
+#define API_TOKEN_HASH_LEN	32
+
+struct store_api_token {
+	int64_t		 id;
+	int64_t		 user_id;
+	unsigned char	 token_hash[API_TOKEN_HASH_LEN];
+	char		*label;		/* never NULL on reads */
+	int64_t		 created_at;
+	int64_t		 last_used_at;
+};
+
+int	 store_api_token_add(struct store *, int64_t,
+	    const unsigned char [API_TOKEN_HASH_LEN], const char *, int64_t *);
+int	 store_api_token_find(struct store *,
+	    const unsigned char [API_TOKEN_HASH_LEN], struct store_api_token *);
+int	 store_api_token_touch(struct store *, int64_t, int64_t);
+int	 store_api_token_del(struct store *, int64_t, int64_t);
+int	 store_api_token_list(struct store *, int64_t,
+	    struct store_api_token **, size_t *);
+void	 store_api_token_clear(struct store_api_token *);
+void	 store_api_token_list_free(struct store_api_token *, size_t);
+
 #endif

@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include <libwebsockets.h>
 
+#include "api.h"
 #include "audit.h"
 #include "buf.h"
 #include "config.h"
@@ -351,6 +352,74 @@ asset_find(const char *path)
 	return NULL;
 }
 
+#define API_PATH	"/api/"
+#define API_AUTH_MAX	256	/* "Bearer " and a token fit easily */
+#define API_QUERY_BYTES	2048
+
+/*
+ * A request under /api/ (any method): gather what api_handle needs.
+ * lws has already url-decoded the path and each key=value pair of the
+ * query.  Nothing of the Authorization header is logged.  A request
+ * other than GET may carry a body nobody reads: its connection is
+ * closed after the answer.
+ */
+static int
+api_request(struct server *srv, struct lws *wsi, const char *path)
+{
+	static const char	 oom[] = "{\"error\":\"internal\","
+	    "\"detail\":\"out of memory\"}";
+	struct api_request	 req;
+	struct api_response	 res;
+	char			 auth[API_AUTH_MAX], ip[64];
+	char			 qbuf[API_QUERY_BYTES];
+	size_t			 used = 0;
+	int			 n, i, r, alen;
+
+	memset(&req, 0, sizeof req);
+	req.path = path;
+	req.is_get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
+	if (lws_get_peer_simple(wsi, ip, sizeof ip) == NULL)
+		snprintf(ip, sizeof ip, "unknown");
+	req.address = ip;
+	alen = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	if (alen > 0) {
+		/* Too long to be ours: present, and wrong. */
+		if (alen >= (int)sizeof auth ||
+		    lws_hdr_copy(wsi, auth, sizeof auth,
+		    WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+			auth[0] = '\0';
+		req.authorization = auth;
+	}
+	for (i = 0; !req.query_bad; i++) {
+		n = lws_hdr_copy_fragment(wsi, qbuf + used,
+		    (int)(sizeof qbuf - used), WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n == -1)		/* no more pairs */
+			break;
+		if (n < 0) {		/* it does not fit */
+			req.query_bad = 1;
+			break;
+		}
+		if (req.nquery == API_QUERY_MAX ||
+		    strlen(qbuf + used) != (size_t)n) {
+			req.query_bad = 1;
+			break;
+		}
+		req.query[req.nquery++] = qbuf + used;
+		used += (size_t)n + 1;
+	}
+	api_handle(srv, &req, &res);
+	sodium_memzero(auth, sizeof auth);
+	if (res.body == NULL)
+		r = http_respond(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR,
+		    "application/json", oom, sizeof oom - 1, NULL, NULL, 1);
+	else
+		r = http_respond(wsi, res.status, "application/json",
+		    res.body, res.len, res.allow_get ? "allow:" : NULL, "GET",
+		    1);
+	api_response_free(&res);
+	return req.is_get ? r : -1;
+}
+
 static int
 http_request(struct server *srv, struct lws *wsi, const char *path)
 {
@@ -358,6 +427,9 @@ http_request(struct server *srv, struct lws *wsi, const char *path)
 	struct buf	 b = BUF_INIT;
 	int		 r;
 
+	if (strcmp(path, "/api") == 0 ||
+	    strncmp(path, API_PATH, strlen(API_PATH)) == 0)
+		return api_request(srv, wsi, path);
 	/* lws fills GET_URI for GET requests only. */
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
 		(void)http_respond(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED,
