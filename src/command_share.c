@@ -27,6 +27,7 @@
 #include "server.h"
 #include "session.h"
 #include "share.h"
+#include "signin.h"
 #include "store.h"
 #include "util.h"
 
@@ -40,6 +41,8 @@ static void	 cmd_viewers(struct cmd_ctx *, const struct cmdline_parsed *);
 static void	 cmd_handoff(struct cmd_ctx *, const struct cmdline_parsed *);
 static void	 cmd_audit(struct cmd_ctx *, const struct cmdline_parsed *);
 static void	 cmd_api_token(struct cmd_ctx *, const struct cmdline_parsed *);
+static void	 cmd_passwd(struct cmd_ctx *, const struct cmdline_parsed *);
+static void	 cmd_weblogin(struct cmd_ctx *, const struct cmdline_parsed *);
 
 enum {
 	SH_RO, SH_RW, SH_USER, SH_CLAIM, SH_EXPIRES, SH_MAXV, SH_PASSWORD,
@@ -75,6 +78,11 @@ static const struct cmdline_opt api_token_opts[] = {
 	[AT_JSON] = { "json", 'j', 0 },
 };
 
+enum { PW_GENERATE };
+static const struct cmdline_opt passwd_opts[] = {
+	[PW_GENERATE] = { "generate", 'g', 0 },
+};
+
 #define OPTS(o)	(o), sizeof (o) / sizeof (o)[0]
 const struct cmd_entry share_cmds[] = {
 	{ "share", "SESSION [--read-only|--read-write] [--user NAME|--claim] "
@@ -102,6 +110,11 @@ const struct cmd_entry share_cmds[] = {
 	    "revoke ID", "bearer tokens for the HTTP API (doc/api.md); a new "
 	    "token is shown once", OPTS(api_token_opts), 1, 2, 0,
 	    cmd_api_token },
+	{ "passwd", "--generate", "set a random password for signing in on "
+	    "the web; it is shown once", OPTS(passwd_opts), 0, 0, 0,
+	    cmd_passwd },
+	{ "weblogin", "", "print a one-time link that signs this browser in "
+	    "(5 minutes)", NULL, 0, 0, 0, 0, cmd_weblogin },
 };
 const size_t share_ncmds = sizeof share_cmds / sizeof share_cmds[0];
 
@@ -932,4 +945,78 @@ cmd_api_token(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 	else
 		cmd_fail(ctx, EXIT_USAGE, "usage: api-token create [--label "
 		    "TEXT] [--json] | list [--json] | revoke ID");
+}
+
+/* ---- passwd, weblogin ---------------------------------------------------- */
+
+#define PASSWD_GEN_LEN	16
+
+/*
+ * An exec request has no prompt to read a password from, so the only
+ * way to set one over ssh is to have tandemd make it up.
+ */
+static void
+cmd_passwd(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
+{
+	static const char	 alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+	    "abcdefghijkmnopqrstuvwxyz23456789";
+	struct audit_who	 who;
+	char			 pw[PASSWD_GEN_LEN + 1];
+	char			 hash[crypto_pwhash_STRBYTES];
+	size_t			 i;
+
+	if (!pa->present[PW_GENERATE]) {
+		cmd_fail(ctx, EXIT_USAGE, "usage: passwd --generate (there is "
+		    "no prompt over ssh: tandemd picks the password)");
+		return;
+	}
+	if (ctx->user_id == 0) {
+		cmd_fail(ctx, 1, "only a known user has a password");
+		return;
+	}
+	for (i = 0; i < PASSWD_GEN_LEN; i++)
+		pw[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
+	pw[PASSWD_GEN_LEN] = '\0';
+	if (password_hash(pw, hash) != 0 ||
+	    store_user_set_password(ctx->srv->store, ctx->user_id, hash) !=
+	    0) {
+		cmd_fail(ctx, 1, "cannot set the password");
+		goto out;
+	}
+	who_of(ctx, &who);
+	audit_log(ctx->srv, &who, "user.password", NULL, NULL, NULL,
+	    "generated=1");
+	buf_printf(&ctx->out, "your web password: %s\n"
+	    "sign in at /login with it; it is not shown again\n", pw);
+out:
+	sodium_memzero(pw, sizeof pw);
+	sodium_memzero(hash, sizeof hash);
+}
+
+static void
+cmd_weblogin(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
+{
+	struct audit_who	 who;
+	char			 base[512], code[TOKEN_LEN + 1];
+
+	(void)pa;
+	web_base(ctx->srv, base, sizeof base);
+	if (base[0] == '\0') {
+		cmd_fail(ctx, 1, "the web viewer is not enabled (http_listen)");
+		return;
+	}
+	if (ctx->user_id == 0) {
+		cmd_fail(ctx, 1, "only a known user can sign in");
+		return;
+	}
+	if (signin_link_new(ctx->srv, ctx->user_id, code) != 0) {
+		cmd_fail(ctx, 1, "cannot create a sign-in link");
+		return;
+	}
+	who_of(ctx, &who);
+	audit_log(ctx->srv, &who, "user.weblogin", NULL, NULL, NULL, "%s", "");
+	buf_printf(&ctx->out, "%s/login/%s\n"
+	    "open it within %d minutes; it works once\n", base, code,
+	    SIGNIN_LINK_TTL / 60);
+	sodium_memzero(code, sizeof code);
 }

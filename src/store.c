@@ -174,6 +174,27 @@ static const char *const migrations[] = {
 	"  last_used_at INTEGER"
 	");"
 	"CREATE INDEX api_tokens_user ON api_tokens (user_id);",
+
+	/*
+	 * 4: browser sign-in (signin.h): session cookies and one-time
+	 * sign-in links, both kept only as hashes keyed with the server
+	 * secret, and gone with their user.
+	 */
+	"CREATE TABLE web_sessions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX web_sessions_user ON web_sessions (user_id);"
+	"CREATE TABLE login_links ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL"
+	");",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -229,6 +250,13 @@ enum stmt_id {
 	S_API_TOKEN_TOUCH,
 	S_API_TOKEN_LIST,
 	S_API_TOKEN_DELETE,
+	S_WEB_SESSION_INSERT,
+	S_WEB_SESSION_FIND,
+	S_WEB_SESSION_DELETE,
+	S_WEB_SESSION_PURGE,
+	S_LOGIN_LINK_INSERT,
+	S_LOGIN_LINK_CONSUME,
+	S_LOGIN_LINK_PURGE,
 	S__COUNT
 };
 
@@ -428,6 +456,24 @@ static const struct {
 	    "SELECT " API_TOKEN_COLUMNS " WHERE user_id = ?1 ORDER BY id" },
 	[S_API_TOKEN_DELETE] = { "api_token_delete",
 	    "DELETE FROM api_tokens WHERE id = ?2 AND user_id = ?1" },
+	[S_WEB_SESSION_INSERT] = { "web_session_insert",
+	    "INSERT INTO web_sessions (user_id, token_hash, created_at,"
+	    " expires_at) VALUES (?1, ?2, ?3, ?4)" },
+	[S_WEB_SESSION_FIND] = { "web_session_find",
+	    "SELECT user_id FROM web_sessions WHERE token_hash = ?1"
+	    " AND expires_at > ?2" },
+	[S_WEB_SESSION_DELETE] = { "web_session_delete",
+	    "DELETE FROM web_sessions WHERE token_hash = ?1" },
+	[S_WEB_SESSION_PURGE] = { "web_session_purge",
+	    "DELETE FROM web_sessions WHERE expires_at <= ?1" },
+	[S_LOGIN_LINK_INSERT] = { "login_link_insert",
+	    "INSERT INTO login_links (user_id, token_hash, created_at,"
+	    " expires_at) VALUES (?1, ?2, ?3, ?4)" },
+	[S_LOGIN_LINK_CONSUME] = { "login_link_consume",
+	    "DELETE FROM login_links WHERE token_hash = ?1"
+	    " RETURNING user_id, expires_at" },
+	[S_LOGIN_LINK_PURGE] = { "login_link_purge",
+	    "DELETE FROM login_links WHERE expires_at <= ?1" },
 };
 
 struct store {
@@ -2556,5 +2602,118 @@ store_api_token_list(struct store *st, int64_t user_id,
 out:
 	stmt_put(s);
 	store_api_token_list_free(arr, n);
+	return r;
+}
+
+/* ---- browser sign-in ------------------------------------------------- */
+
+static int
+web_row_add(struct store *st, enum stmt_id purge, enum stmt_id insert,
+    int64_t user_id, const unsigned char hash[WEB_TOKEN_HASH_LEN],
+    int64_t expires_at)
+{
+	sqlite3_stmt	*s = stmt_get(st, purge);
+	int64_t		 now = time_now();
+	int		 rc, r = -1;
+
+	/* Expired rows are useless: drop them on the way. */
+	if (bind_int64(st, s, 1, now) == 0)
+		(void)step(st, s, 0);
+	stmt_put(s);
+	s = stmt_get(st, insert);
+	if (bind_int64(st, s, 1, user_id) != 0 ||
+	    bind_blob(st, s, 2, hash, WEB_TOKEN_HASH_LEN) != 0 ||
+	    bind_int64(st, s, 3, now) != 0 ||
+	    bind_int64(st, s, 4, expires_at) != 0)
+		goto out;
+	rc = step(st, s, 1);
+	if (rc == SQLITE_DONE)
+		r = 0;
+	else if (RC_UNIQUE(rc))
+		r = STORE_EXISTS;
+	else if (RC_FKEY(rc))
+		r = STORE_NOTFOUND;
+out:
+	stmt_put(s);
+	return r;
+}
+
+int
+store_web_session_add(struct store *st, int64_t user_id,
+    const unsigned char hash[WEB_TOKEN_HASH_LEN], int64_t expires_at)
+{
+	return web_row_add(st, S_WEB_SESSION_PURGE, S_WEB_SESSION_INSERT,
+	    user_id, hash, expires_at);
+}
+
+int
+store_web_session_find(struct store *st,
+    const unsigned char hash[WEB_TOKEN_HASH_LEN], int64_t at,
+    int64_t *user_id)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_WEB_SESSION_FIND);
+	int		 rc, r = -1;
+
+	*user_id = 0;
+	if (bind_blob(st, s, 1, hash, WEB_TOKEN_HASH_LEN) != 0 ||
+	    bind_int64(st, s, 2, at) != 0)
+		goto out;
+	rc = step(st, s, 0);
+	if (rc == SQLITE_ROW) {
+		*user_id = sqlite3_column_int64(s, 0);
+		r = 0;
+	} else if (rc == SQLITE_DONE)
+		r = STORE_NOTFOUND;
+out:
+	stmt_put(s);
+	return r;
+}
+
+int
+store_web_session_del(struct store *st,
+    const unsigned char hash[WEB_TOKEN_HASH_LEN])
+{
+	sqlite3_stmt	*s = stmt_get(st, S_WEB_SESSION_DELETE);
+	int		 r = -1;
+
+	if (bind_blob(st, s, 1, hash, WEB_TOKEN_HASH_LEN) == 0)
+		r = update_changes(st, s);
+	stmt_put(s);
+	return r;
+}
+
+int
+store_login_link_add(struct store *st, int64_t user_id,
+    const unsigned char hash[WEB_TOKEN_HASH_LEN], int64_t expires_at)
+{
+	return web_row_add(st, S_LOGIN_LINK_PURGE, S_LOGIN_LINK_INSERT,
+	    user_id, hash, expires_at);
+}
+
+int
+store_login_link_consume(struct store *st,
+    const unsigned char hash[WEB_TOKEN_HASH_LEN], int64_t at,
+    int64_t *user_id)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_LOGIN_LINK_CONSUME);
+	int		 rc, r = -1;
+
+	*user_id = 0;
+	if (bind_blob(st, s, 1, hash, WEB_TOKEN_HASH_LEN) != 0)
+		goto out;
+	rc = step(st, s, 0);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_int64(s, 1) > at) {
+			*user_id = sqlite3_column_int64(s, 0);
+			r = 0;
+		} else
+			r = STORE_NOTFOUND;
+		/* Finish the statement: the row is gone either way. */
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			;
+	} else if (rc == SQLITE_DONE)
+		r = STORE_NOTFOUND;
+out:
+	stmt_put(s);
 	return r;
 }

@@ -328,4 +328,25 @@ int	 store_api_token_list(struct store *, int64_t,
 void	 store_api_token_clear(struct store_api_token *);
 void	 store_api_token_list_free(struct store_api_token *, size_t);
 
+/*
+ * Browser sign-in (signin.h): web sessions and one-time sign-in links,
+ * stored as token hashes keyed with the server secret.  Adding either
+ * drops the expired rows of its table.  store_web_session_find answers
+ * STORE_NOTFOUND for an unknown hash or one that expired by at;
+ * store_login_link_consume deletes the link whatever its expiry (single
+ * use) and answers STORE_NOTFOUND for an unknown or expired one.
+ */
+#define WEB_TOKEN_HASH_LEN	32
+
+int	 store_web_session_add(struct store *, int64_t,
+	    const unsigned char [WEB_TOKEN_HASH_LEN], int64_t);
+int	 store_web_session_find(struct store *,
+	    const unsigned char [WEB_TOKEN_HASH_LEN], int64_t, int64_t *);
+int	 store_web_session_del(struct store *,
+	    const unsigned char [WEB_TOKEN_HASH_LEN]);
+int	 store_login_link_add(struct store *, int64_t,
+	    const unsigned char [WEB_TOKEN_HASH_LEN], int64_t);
+int	 store_login_link_consume(struct store *,
+	    const unsigned char [WEB_TOKEN_HASH_LEN], int64_t, int64_t *);
+
 #endif

@@ -37,6 +37,7 @@
 #include "server.h"
 #include "session.h"
 #include "share.h"
+#include "signin.h"
 #include "store.h"
 #include "util.h"
 #include "web.h"
@@ -75,6 +76,11 @@ struct wsconn {
 	size_t		 rx_len;	/* bytes of the current message */
 	int		 rx_active;	/* inside a message */
 	int		 rx_binary;
+
+	/* HTTP only: a POST body being received (lws zeroes this). */
+	struct buf	 body;
+	int		 post;		/* POST_LOGIN, POST_LOGOUT */
+	int		 body_too_big;
 
 	int		 closing;
 	int		 close_sent;
@@ -117,6 +123,7 @@ static const struct web_asset {
 	{ NULL, "viewer.html", "text/html; charset=utf-8" },
 	{ "viewer.js", "viewer.js", "text/javascript; charset=utf-8" },
 	{ "viewer.css", "viewer.css", "text/css; charset=utf-8" },
+	{ "signin.js", "signin.js", "text/javascript; charset=utf-8" },
 	{ "xterm.js", "xterm.js", "text/javascript; charset=utf-8" },
 	{ "xterm.css", "xterm.css", "text/css; charset=utf-8" },
 };
@@ -139,11 +146,11 @@ web_lws_log(int level, const char *line)
  * rejected upgrade leaves that to lws.
  */
 static int
-http_respond_with(struct lws *wsi, unsigned int status, const char *type,
-    const char *body, size_t len, const char *extra_name,
-    const char *extra_value, const char *csp, const char *cache, int final)
+http_respond_hdrs(struct lws *wsi, unsigned int status, const char *type,
+    const char *body, size_t len, const char *const *extra,
+    const char *csp, const char *cache, int final)
 {
-	unsigned char	 hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE;
+	unsigned char	 hdr[LWS_PRE + 2048], *start = hdr + LWS_PRE;
 	unsigned char	*p = start, *end = hdr + sizeof hdr - 1;
 	struct buf	 b = BUF_INIT;
 	int		 r = -1;
@@ -154,12 +161,17 @@ http_respond_with(struct lws *wsi, unsigned int status, const char *type,
 	    (const unsigned char *)csp, (int)strlen(csp), &p, end) ||
 	    lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)"cache-control:",
-	    (const unsigned char *)cache, (int)strlen(cache), &p, end) ||
-	    (extra_name != NULL && lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)extra_name,
-	    (const unsigned char *)extra_value, (int)strlen(extra_value), &p,
-	    end)) ||
-	    lws_finalize_write_http_header(wsi, start, &p, end))
+	    (const unsigned char *)cache, (int)strlen(cache), &p, end))
+		return -1;
+	/* extra: name, value, ..., NULL */
+	for (; extra != NULL && extra[0] != NULL; extra += 2) {
+		if (lws_add_http_header_by_name(wsi,
+		    (const unsigned char *)extra[0],
+		    (const unsigned char *)extra[1], (int)strlen(extra[1]),
+		    &p, end))
+			return -1;
+	}
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
 	/* lws wants LWS_PRE bytes of headroom in front of every write. */
 	if (buf_reserve(&b, LWS_PRE + len) != 0)
@@ -175,6 +187,17 @@ http_respond_with(struct lws *wsi, unsigned int status, const char *type,
 out:
 	buf_free(&b);
 	return r;
+}
+
+static int
+http_respond_with(struct lws *wsi, unsigned int status, const char *type,
+    const char *body, size_t len, const char *extra_name,
+    const char *extra_value, const char *csp, const char *cache, int final)
+{
+	const char	*extra[3] = { extra_name, extra_value, NULL };
+
+	return http_respond_hdrs(wsi, status, type, body, len, extra, csp,
+	    cache, final);
 }
 
 static int
@@ -420,8 +443,454 @@ api_request(struct server *srv, struct lws *wsi, const char *path)
 	return req.is_get ? r : -1;
 }
 
+/* ---- sign-in (doc/web.md) ------------------------------------------ */
+
+#define LOGIN_PATH	"/login"
+#define LOGIN_LINK_PATH	"/login/"
+#define LOGOUT_PATH	"/logout"
+#define POST_LOGIN	1
+#define POST_LOGOUT	2
+#define BODY_MAX	4096		/* a sign-in form is small */
+#define BODY_DRAIN_MAX	(64 * 1024)	/* read and refuse; more: hang up */
+#define COOKIE_MAX	4096
+
+static const struct web_asset signin_page = {
+	NULL, "signin.html", "text/html; charset=utf-8"
+};
+
+/* Is the Origin header this host?  Without one: absent_ok. */
 static int
-http_request(struct server *srv, struct lws *wsi, const char *path)
+origin_same(struct lws *wsi, int absent_ok)
+{
+	char	 origin[512], host[256], want[300];
+	int	 n;
+
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+	if (n == 0)
+		return absent_ok;
+	if (n >= (int)sizeof origin ||
+	    lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0 ||
+	    lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+		return 0;
+	snprintf(want, sizeof want, "http://%s", host);
+	if (strcasecmp(origin, want) == 0)
+		return 1;
+	snprintf(want, sizeof want, "https://%s", host);
+	return strcasecmp(origin, want) == 0;
+}
+
+/* One cookie of the request: 0, or -1 when absent or too long. */
+static int
+cookie_get(struct lws *wsi, const char *name, char *out, size_t outlen)
+{
+	char	 hdr[COOKIE_MAX];
+	int	 n, r;
+
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE);
+	if (n <= 0 || n >= (int)sizeof hdr ||
+	    lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_COOKIE) < 0)
+		return -1;
+	r = signin_cookie(hdr, name, out, outlen);
+	sodium_memzero(hdr, sizeof hdr);
+	return r;
+}
+
+/* The signed-in user of a request, if any: 0, or -1. */
+static int
+web_user(struct server *srv, struct lws *wsi, struct store_user *u)
+{
+	char	 tok[TOKEN_LEN + 1];
+	int	 r;
+
+	if (cookie_get(wsi, SIGNIN_COOKIE, tok, sizeof tok) != 0)
+		return -1;
+	r = signin_session_user(srv, tok, u);
+	sodium_memzero(tok, sizeof tok);
+	return r;
+}
+
+static int
+json_error(struct lws *wsi, unsigned int status, const char *error,
+    const char *detail)
+{
+	json_t	*j = json_pack("{s:s, s:s}", "error", error, "detail", detail);
+	char	*body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	int	 r;
+
+	json_decref(j);
+	if (body == NULL)
+		return -1;
+	r = http_respond(wsi, status, "application/json", body, strlen(body),
+	    NULL, NULL, 1);
+	free(body);
+	return r;
+}
+
+/*
+ * Sign a user in: a new session, its two cookies, and a 303 to next.
+ * body_json: also say so in a JSON body (for fetch()).
+ */
+static int
+signin_start(struct server *srv, struct lws *wsi, const struct store_user *u,
+    const char *ip, const char *next, const char *how)
+{
+	struct audit_who	 who = { u->id, u->name, ip };
+	char			 tok[TOKEN_LEN + 1], csrf[SIGNIN_CSRF_LEN + 1];
+	char			 c1[200], c2[200], *body;
+	const char		*secure = lws_is_ssl(wsi) ? "; Secure" : "";
+	const char		*hdrs[7];
+	json_t			*j;
+	int			 r;
+
+	if (signin_session_new(srv, u->id, tok) != 0)
+		return json_error(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR,
+		    "internal", "cannot store the session");
+	signin_csrf(srv, tok, csrf);
+	snprintf(c1, sizeof c1, "%s=%s; HttpOnly; SameSite=Strict; Path=/; "
+	    "Max-Age=%d%s", SIGNIN_COOKIE, tok, SIGNIN_SESSION_TTL, secure);
+	snprintf(c2, sizeof c2, "%s=%s; SameSite=Strict; Path=/; "
+	    "Max-Age=%d%s", SIGNIN_CSRF_COOKIE, csrf, SIGNIN_SESSION_TTL,
+	    secure);
+	sodium_memzero(tok, sizeof tok);
+	audit_log(srv, &who, "web.signin", NULL, NULL, NULL, "method=%s", how);
+	log_info("web sign-in of %s from %s (%s)", u->name, ip, how);
+	j = json_pack("{s:b, s:s, s:s}", "ok", 1, "user", u->name, "next",
+	    next);
+	body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	hdrs[0] = "location:";
+	hdrs[1] = next;
+	hdrs[2] = "set-cookie:";
+	hdrs[3] = c1;
+	hdrs[4] = "set-cookie:";
+	hdrs[5] = c2;
+	hdrs[6] = NULL;
+	r = http_respond_hdrs(wsi, HTTP_STATUS_SEE_OTHER, "application/json",
+	    body != NULL ? body : "{}", body != NULL ? strlen(body) : 2, hdrs,
+	    CSP_DEFAULT, CACHE_NONE, 1);
+	free(body);
+	sodium_memzero(c1, sizeof c1);
+	return r;
+}
+
+/* GET /login/CODE: use up a one-time link. */
+static int
+login_link(struct server *srv, struct lws *wsi, const char *code)
+{
+	struct store_user	 u;
+	struct audit_who	 who = { 0, "guest", NULL };
+	char			 ip[64], prefix[TOKEN_PREFIX_LEN + 1];
+	int64_t			 uid;
+
+	if (lws_get_peer_simple(wsi, ip, sizeof ip) == NULL)
+		snprintf(ip, sizeof ip, "unknown");
+	who.address = ip;
+	if (ratelimit_blocked(srv, ip))
+		return http_text(wsi, 429,
+		    "too many failed attempts from your address; try again "
+		    "in a minute\n");
+	if (signin_link_use(srv, code, &uid) != 0 ||
+	    store_user_get_id(srv->store, uid, &u) != 0) {
+		ratelimit_failure(srv, ip);
+		srv->stats.auth_failures++;
+		token_prefix(code, prefix);
+		audit_log(srv, &who, "web.signin_refused", NULL, NULL, NULL,
+		    "method=link link=%s", prefix);
+		return http_text(wsi, 410, "this sign-in link is unknown, "
+		    "already used or expired; run \"ssh HOST weblogin\" for a "
+		    "new one\n");
+	}
+	return signin_start(srv, wsi, &u, ip, "/", "link");
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode one form component in place: 0, or -1 if malformed. */
+static int
+form_decode(char *s)
+{
+	char	*o = s;
+	int	 h, l;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '+')
+			*o++ = ' ';
+		else if (*s == '%') {
+			if ((h = hexval((unsigned char)s[1])) < 0 ||
+			    (l = hexval((unsigned char)s[2])) < 0 ||
+			    (h == 0 && l == 0))
+				return -1;
+			*o++ = (char)(h * 16 + l);
+			s += 2;
+		} else
+			*o++ = *s;
+	}
+	*o = '\0';
+	return 0;
+}
+
+/*
+ * A sign-in form as application/x-www-form-urlencoded: the fields user,
+ * password and next (others are ignored), each at most once.
+ */
+static int
+form_parse(char *body, const char **user, const char **pw, const char **next)
+{
+	char		*pair, *save = NULL, *eq;
+	const char	**slot;
+
+	for (pair = strtok_r(body, "&", &save); pair != NULL;
+	    pair = strtok_r(NULL, "&", &save)) {
+		if ((eq = strchr(pair, '=')) == NULL)
+			return -1;
+		*eq++ = '\0';
+		if (form_decode(pair) != 0 || form_decode(eq) != 0)
+			return -1;
+		if (strcmp(pair, "user") == 0)
+			slot = user;
+		else if (strcmp(pair, "password") == 0)
+			slot = pw;
+		else if (strcmp(pair, "next") == 0)
+			slot = next;
+		else
+			continue;
+		if (*slot != NULL)
+			return -1;
+		*slot = eq;
+	}
+	return 0;
+}
+
+/* POST /login: a user name and password. */
+static int
+login_post(struct server *srv, struct lws *wsi, struct buf *body)
+{
+	struct store_user	 u;
+	struct audit_who	 who = { 0, "guest", NULL };
+	char			 ip[64], type[128], *hash = NULL;
+	const char		*user = NULL, *pw = NULL, *next = NULL;
+	json_t			*j = NULL, *v;
+	json_error_t		 jerr;
+	size_t			 len = buf_used(body);
+	int			 ok, r;
+
+	if (lws_get_peer_simple(wsi, ip, sizeof ip) == NULL)
+		snprintf(ip, sizeof ip, "unknown");
+	who.address = ip;
+	if (ratelimit_blocked(srv, ip))
+		return json_error(wsi, 429,
+		    "rate_limited", "too many failed attempts from your "
+		    "address; try again in a minute");
+	if (lws_hdr_copy(wsi, type, sizeof type,
+	    WSI_TOKEN_HTTP_CONTENT_TYPE) <= 0)
+		type[0] = '\0';
+	/* NUL-terminate the body for the form parser. */
+	if (buf_append(body, "", 1) != 0)
+		return json_error(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR,
+		    "internal", "out of memory");
+	if (strncasecmp(type, "application/json", 16) == 0) {
+		j = json_loadb(buf_ptr(body), len, JSON_REJECT_DUPLICATES,
+		    &jerr);
+		if (!json_is_object(j)) {
+			r = json_error(wsi, HTTP_STATUS_BAD_REQUEST,
+			    "bad_request", "the body must be a JSON object");
+			goto out;
+		}
+		user = json_string_value(json_object_get(j, "user"));
+		pw = json_string_value(json_object_get(j, "password"));
+		if ((v = json_object_get(j, "next")) != NULL &&
+		    (next = json_string_value(v)) == NULL) {
+			r = json_error(wsi, HTTP_STATUS_BAD_REQUEST,
+			    "bad_request", "next must be a string");
+			goto out;
+		}
+	} else if (strncasecmp(type, "application/x-www-form-urlencoded",
+	    33) == 0) {
+		if (memchr(buf_ptr(body), '\0', len) != NULL ||
+		    form_parse(body->data, &user, &pw, &next) != 0) {
+			r = json_error(wsi, HTTP_STATUS_BAD_REQUEST,
+			    "bad_request", "malformed form");
+			goto out;
+		}
+	} else {
+		r = json_error(wsi, HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+		    "unsupported_media_type", "send application/json or "
+		    "application/x-www-form-urlencoded");
+		goto out;
+	}
+	if (user == NULL || pw == NULL || user[0] == '\0' ||
+	    strlen(user) > 32 || strlen(pw) > PASSWORD_MAX) {
+		r = json_error(wsi, HTTP_STATUS_BAD_REQUEST, "bad_request",
+		    "user and password are required");
+		goto out;
+	}
+	if (next == NULL || next[0] == '\0')
+		next = "/";
+	if (!signin_next_valid(next)) {
+		r = json_error(wsi, HTTP_STATUS_BAD_REQUEST, "bad_request",
+		    "next must be a path on this site");
+		goto out;
+	}
+	/* Argon2id blocks the loop for tens of milliseconds, as for
+	 * share passwords; the rate limit bounds how often. */
+	ok = store_user_get(srv->store, user, &u) == 0 &&
+	    store_user_get_password(srv->store, u.id, &hash) == 0 &&
+	    password_verify(hash, pw);
+	free(hash);
+	if (!ok) {
+		ratelimit_failure(srv, ip);
+		srv->stats.auth_failures++;
+		audit_log(srv, &who, "web.signin_refused", NULL, NULL, NULL,
+		    "method=password");
+		log_warn("refused web sign-in from %s", ip);
+		r = json_error(wsi, HTTP_STATUS_UNAUTHORIZED, "unauthorized",
+		    "wrong user name or password");
+		goto out;
+	}
+	r = signin_start(srv, wsi, &u, ip, next, "password");
+out:
+	json_decref(j);
+	return r;
+}
+
+/* POST /logout: same origin, the CSRF header, then the session ends. */
+static int
+logout_post(struct server *srv, struct lws *wsi)
+{
+	static const char	 ok[] = "{\"ok\":true}";
+	char			 tok[TOKEN_LEN + 1], csrf[SIGNIN_CSRF_LEN + 1];
+	char			 want[SIGNIN_CSRF_LEN + 1], hdr[128];
+	char			 c1[128], c2[128];
+	const char		*hdrs[5];
+	int			 n;
+
+	if (!origin_same(wsi, 0))
+		return json_error(wsi, HTTP_STATUS_FORBIDDEN, "forbidden",
+		    "a same-origin Origin header is required");
+	if (cookie_get(wsi, SIGNIN_COOKIE, tok, sizeof tok) != 0 ||
+	    !token_format_valid(tok))
+		return json_error(wsi, HTTP_STATUS_UNAUTHORIZED,
+		    "unauthorized", "not signed in");
+	signin_csrf(srv, tok, want);
+	n = lws_hdr_custom_length(wsi, "x-tandem-csrf:", 14);
+	if (n != SIGNIN_CSRF_LEN ||
+	    lws_hdr_custom_copy(wsi, hdr, sizeof hdr, "x-tandem-csrf:",
+	    14) != SIGNIN_CSRF_LEN ||
+	    cookie_get(wsi, SIGNIN_CSRF_COOKIE, csrf, sizeof csrf) != 0 ||
+	    sodium_memcmp(hdr, want, SIGNIN_CSRF_LEN) != 0 ||
+	    sodium_memcmp(csrf, want, SIGNIN_CSRF_LEN) != 0) {
+		sodium_memzero(tok, sizeof tok);
+		return json_error(wsi, HTTP_STATUS_FORBIDDEN, "forbidden",
+		    "the X-Tandem-CSRF header must match the tandem_csrf "
+		    "cookie");
+	}
+	signin_session_end(srv, tok);
+	sodium_memzero(tok, sizeof tok);
+	snprintf(c1, sizeof c1, "%s=; HttpOnly; SameSite=Strict; Path=/; "
+	    "Max-Age=0", SIGNIN_COOKIE);
+	snprintf(c2, sizeof c2, "%s=; SameSite=Strict; Path=/; Max-Age=0",
+	    SIGNIN_CSRF_COOKIE);
+	hdrs[0] = "set-cookie:";
+	hdrs[1] = c1;
+	hdrs[2] = "set-cookie:";
+	hdrs[3] = c2;
+	hdrs[4] = NULL;
+	return http_respond_hdrs(wsi, HTTP_STATUS_OK, "application/json", ok,
+	    sizeof ok - 1, hdrs, CSP_DEFAULT, CACHE_NONE, 1);
+}
+
+/*
+ * The body moves out of w first: completing the transaction (in the
+ * response) lets lws free or reuse the connection's user space.
+ */
+static int
+post_dispatch(struct server *srv, struct lws *wsi, struct wsconn *w)
+{
+	struct buf	 body = w->body;
+	int		 kind = w->post, too_big = w->body_too_big, r;
+
+	buf_init(&w->body);
+	w->post = 0;
+	w->body_too_big = 0;
+	if (too_big)
+		r = json_error(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE,
+		    "too_large", "the body is limited to 4 KiB");
+	else if (kind == POST_LOGIN)
+		r = login_post(srv, wsi, &body);
+	else
+		r = logout_post(srv, wsi);
+	if (body.data != NULL)
+		sodium_memzero(body.data, body.cap);
+	buf_free(&body);
+	return r;
+}
+
+/* A POST to /login or /logout: wait for its body, if it has one. */
+static int
+post_begin(struct server *srv, struct lws *wsi, struct wsconn *w, int kind)
+{
+	char			 cl[32], *end;
+	unsigned long long	 n = 0;
+
+	buf_free(&w->body);
+	w->post = kind;
+	w->body_too_big = 0;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+		if (lws_hdr_copy(wsi, cl, sizeof cl,
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+			goto bad;
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		if (errno != 0 || end == cl || *end != '\0')
+			goto bad;
+	} else if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)
+	    > 0) {
+		(void)json_error(wsi, HTTP_STATUS_LENGTH_REQUIRED,
+		    "length_required", "send a Content-Length");
+		return -1;
+	}
+	if (n > BODY_DRAIN_MAX) {
+		(void)json_error(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE,
+		    "too_large", "the body is limited to 4 KiB");
+		return -1;
+	}
+	if (n > BODY_MAX)
+		w->body_too_big = 1;
+	if (n == 0)
+		return post_dispatch(srv, wsi, w);
+	return 0;
+bad:
+	(void)json_error(wsi, HTTP_STATUS_BAD_REQUEST, "bad_request",
+	    "bad Content-Length");
+	return -1;
+}
+
+static int
+post_body(struct wsconn *w, const void *p, size_t len)
+{
+	if (w->body_too_big)
+		return 0;
+	if (buf_used(&w->body) + len > BODY_MAX) {
+		w->body_too_big = 1;
+		buf_free(&w->body);
+		return 0;
+	}
+	return buf_append(&w->body, p, len) == 0 ? 0 : -1;
+}
+
+static int
+http_request(struct server *srv, struct lws *wsi, struct wsconn *w,
+    const char *path)
 {
 	const struct web_asset	*a;
 	struct buf	 b = BUF_INIT;
@@ -430,6 +899,10 @@ http_request(struct server *srv, struct lws *wsi, const char *path)
 	if (strcmp(path, "/api") == 0 ||
 	    strncmp(path, API_PATH, strlen(API_PATH)) == 0)
 		return api_request(srv, wsi, path);
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 && w != NULL &&
+	    (strcmp(path, LOGIN_PATH) == 0 || strcmp(path, LOGOUT_PATH) == 0))
+		return post_begin(srv, wsi, w, strcmp(path, LOGIN_PATH) == 0 ?
+		    POST_LOGIN : POST_LOGOUT);
 	/* lws fills GET_URI for GET requests only. */
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
 		(void)http_respond(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED,
@@ -453,6 +926,10 @@ http_request(struct server *srv, struct lws *wsi, const char *path)
 		buf_free(&b);
 		return r;
 	}
+	if (strcmp(path, "/") == 0 || strcmp(path, LOGIN_PATH) == 0)
+		return http_static(srv, wsi, &signin_page);
+	if (strncmp(path, LOGIN_LINK_PATH, strlen(LOGIN_LINK_PATH)) == 0)
+		return login_link(srv, wsi, path + strlen(LOGIN_LINK_PATH));
 	if ((a = asset_find(path)) != NULL)
 		return http_static(srv, wsi, a);
 	return http_text(wsi, HTTP_STATUS_NOT_FOUND, "not found\n");
@@ -467,8 +944,7 @@ http_request(struct server *srv, struct lws *wsi, const char *path)
 static int
 upgrade_check(struct lws *wsi)
 {
-	char	 uri[256], origin[512], host[256], want[300];
-	int	 n;
+	char	 uri[256];
 
 	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
 	    strncmp(uri, WS_PATH, strlen(WS_PATH)) != 0) {
@@ -477,20 +953,8 @@ upgrade_check(struct lws *wsi)
 		    0);
 		return 1;
 	}
-	n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
-	if (n == 0)
+	if (origin_same(wsi, 1))
 		return 0;
-	if (n >= (int)sizeof origin ||
-	    lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0 ||
-	    lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
-		goto refuse;
-	snprintf(want, sizeof want, "http://%s", host);
-	if (strcasecmp(origin, want) == 0)
-		return 0;
-	snprintf(want, sizeof want, "https://%s", host);
-	if (strcasecmp(origin, want) == 0)
-		return 0;
-refuse:
 	log_warn("refused websocket from another origin");
 	http_respond(wsi, HTTP_STATUS_FORBIDDEN, "text/plain; charset=utf-8",
 	    "forbidden origin\n", 17, NULL, NULL, 0);
@@ -649,7 +1113,8 @@ static void
 ws_refuse(struct wsconn *w, const struct store_share *sh, const char *token,
     const char *why, int token_failure)
 {
-	struct audit_who	 who = { 0, "guest", w->ip };
+	struct audit_who	 who = { w->client.user_id, w->client.user[0] ?
+	    w->client.user : "guest", w->ip };
 	char			 prefix[TOKEN_PREFIX_LEN + 1];
 
 	token_prefix(token, prefix);
@@ -667,8 +1132,10 @@ ws_refuse(struct wsconn *w, const struct store_share *sh, const char *token,
 }
 
 /*
- * A new WebSocket: join the share its path names, as an anonymous
- * viewer.  Sign-in comes later, so only shares that admit anyone do.
+ * A new WebSocket: join the share its path names, as the user its
+ * tandem_session cookie signed in, or as an anonymous viewer.  Only
+ * link shares are joined from a browser; one that requires a known user
+ * admits a signed-in one.
  */
 static void
 ws_join(struct wsconn *w)
@@ -677,14 +1144,22 @@ ws_join(struct wsconn *w)
 	struct store_share	 sh;
 	struct session		*s = NULL;
 	struct audit_who	 who = { 0, "guest", w->ip };
+	struct store_user	 u;
 	unsigned char		 hash[TOKEN_HASH_BYTES];
 	char			 uri[256];
 	const char		*token = "", *why;
-	int			 require_auth;
+	int			 require_auth, signed_in;
 
 	if (lws_hdr_copy(w->wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 &&
 	    strncmp(uri, WS_PATH, strlen(WS_PATH)) == 0)
 		token = uri + strlen(WS_PATH);
+	signed_in = web_user(srv, w->wsi, &u) == 0;
+	if (signed_in) {
+		w->client.user_id = u.id;
+		snprintf(w->client.user, sizeof w->client.user, "%s", u.name);
+		who.id = u.id;
+		who.name = w->client.user;
+	}
 	if (ratelimit_blocked(srv, w->ip)) {
 		ws_refuse(w, NULL, token, "too many failed attempts from your "
 		    "address; try again in a minute", 1);
@@ -701,17 +1176,22 @@ ws_join(struct wsconn *w)
 	}
 	/* The anonymous rule is ours; share_refusal's wording speaks of
 	 * SSH keys. */
-	require_auth = sh.require_auth;
-	sh.require_auth = 0;
-	why = share_refusal(srv, &sh, 0, &s);
+	require_auth = sh.require_auth && !signed_in;
+	if (!signed_in)
+		sh.require_auth = 0;
+	why = share_refusal(srv, &sh, signed_in ? u.id : 0, &s);
 	if (why != NULL) {
 		ws_refuse(w, &sh, token, why, sh.state != SHARE_ACTIVE ||
 		    sh.expires_at <= time_now() || s == NULL);
 		goto out;
 	}
-	if (require_auth || sh.kind != SHARE_LINK) {
+	if (require_auth || (sh.kind != SHARE_LINK && !signed_in)) {
 		ws_refuse(w, &sh, token, "this share needs a signed-in user",
 		    0);
+		goto out;
+	}
+	if (sh.kind != SHARE_LINK) {
+		ws_refuse(w, &sh, token, "this share is joined with ssh", 0);
 		goto out;
 	}
 	if (sh.password_hash != NULL || sh.authorized_keys != NULL) {
@@ -723,7 +1203,6 @@ ws_join(struct wsconn *w)
 	w->client.ops = &ws_client_ops;
 	w->client.ctx = w;
 	w->client.read_write = sh.perm == SHARE_READ_WRITE;
-	w->client.user_id = 0;
 	w->client.transport = "websocket";
 	/* Until the browser says, assume it shows the whole screen. */
 	w->client.cols = s->cols;
@@ -731,7 +1210,12 @@ ws_join(struct wsconn *w)
 	snprintf(w->client.address, sizeof w->client.address, "%s", w->ip);
 	snprintf(w->client.share_id, sizeof w->client.share_id, "%s", sh.id);
 	/* The status goes out first: text messages precede frames. */
-	ws_json(w, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}",
+	ws_json(w, signed_in ? json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, "
+	    "s:s}", "type", "status", "owner", s->owner, "permission",
+	    w->client.read_write ? "read_write" : "read_only",
+	    "share_id", sh.id, "cols", s->cols, "rows", s->rows,
+	    "user", w->client.user) :
+	    json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}",
 	    "type", "status", "owner", s->owner, "permission",
 	    w->client.read_write ? "read_write" : "read_only",
 	    "share_id", sh.id, "cols", s->cols, "rows", s->rows));
@@ -858,7 +1342,20 @@ web_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP:
 		if (web == NULL)
 			return -1;
-		return http_request(web->srv, wsi, in != NULL ? in : "");
+		return http_request(web->srv, wsi, w, in != NULL ? in : "");
+	case LWS_CALLBACK_HTTP_BODY:
+		if (web == NULL || w == NULL || w->post == 0)
+			return -1;
+		return post_body(w, in, len);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (web == NULL || w == NULL || w->post == 0)
+			return -1;
+		return post_dispatch(web->srv, wsi, w);
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (w != NULL && w->wsi == NULL)
+			buf_free(&w->body);
+		break;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		if (in == NULL || strcmp(in, "websocket") != 0) {
 			http_text(wsi, HTTP_STATUS_BAD_REQUEST,

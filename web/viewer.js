@@ -26,6 +26,15 @@
 		overlay.hidden = false;
 	}
 
+	/* A share for signed-in users: offer the sign-in page, back here. */
+	function addSignInLink() {
+		var a = document.createElement('a');
+		a.href = '/login?next=' + encodeURIComponent(location.pathname);
+		a.textContent = 'Sign in';
+		overlayText.appendChild(document.createTextNode(' '));
+		overlayText.appendChild(a);
+	}
+
 	if (!m) {
 		setBanner('This is not a share link.', 'problem');
 		showOverlay('Not a share link: expected /s/TOKEN');
@@ -118,6 +127,8 @@
 			closedFinal = true;
 			setBanner('Disconnected: ' + msg.reason, 'problem');
 			showOverlay('Disconnected: ' + msg.reason);
+			if (/signed-in user/.test(msg.reason))
+				addSignInLink();
 			break;
 		default:
 			break;

@@ -1,0 +1,219 @@
+"""Browser sign-in (doc/web.md): passwd --generate, POST /login, the
+rate limit, one-time weblogin links, session cookies on the WebSocket of
+a share that needs a signed-in user, logout with CSRF, and hostile
+bodies and redirects."""
+
+import http.client
+import json
+import os
+import re
+import sqlite3
+import sys
+
+try:
+    import websocket
+except ImportError:
+    sys.path.append("/usr/lib/python3/dist-packages")
+    try:
+        import websocket
+    except ImportError:
+        print("test_signin: python3-websocket is not installed; skipped")
+        sys.exit(77)
+
+import harness
+from harness import wait_until
+from test_share import Setup
+from test_web import Viewer
+
+
+def req(d, method, path, body=None, headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", d.http_port, timeout=20)
+    try:
+        c.request(method, path, body=body, headers=dict(headers or {}))
+        r = c.getresponse()
+        return r.status, r.headers, r.read()
+    finally:
+        c.close()
+
+
+def login(d, user, pw, next=None, form=False):
+    if form:
+        from urllib.parse import urlencode
+        f = {"user": user, "password": pw}
+        if next is not None:
+            f["next"] = next
+        return req(d, "POST", "/login", urlencode(f),
+                   {"Content-Type": "application/x-www-form-urlencoded"})
+    doc = {"user": user, "password": pw}
+    if next is not None:
+        doc["next"] = next
+    return req(d, "POST", "/login", json.dumps(doc),
+               {"Content-Type": "application/json"})
+
+
+def cookies(headers):
+    out = {}
+    for v in headers.get_all("Set-Cookie") or []:
+        name, _, rest = v.partition("=")
+        out[name] = (rest.split(";")[0], v)
+    return out
+
+
+def new_password(s, user="bob", key=None):
+    r = s.d.command(user, key or s.bob, "passwd", "--generate")
+    m = re.search(r"your web password: (\S+)", r.stdout)
+    assert m and len(m.group(1)) == 16, r.stdout
+    return m.group(1)
+
+
+def ws_with(d, token, cookie=None):
+    kw = {}
+    if cookie is not None:
+        kw["cookie"] = f"tandem_session={cookie}"
+    v = Viewer.__new__(Viewer)
+    v.ws = websocket.create_connection(
+        f"ws://127.0.0.1:{d.http_port}/ws/s/{token}",
+        subprotocols=["tandem.v1"], timeout=10, **kw)
+    v.texts, v.screen, v.close = [], "", None
+    return v
+
+
+def refused(v):
+    while v.close is None:
+        v.pump()
+    return v.close
+
+
+def test_password_login_and_share():
+    s = Setup()
+    d = s.d
+    assert s.d.command("bob", s.bob, "passwd",
+                       check=False).returncode == 2
+    pw = new_password(s)
+    # Wrong, then right (JSON), then right (form) with a next page.
+    st, _, body = login(d, "bob", pw + "x")
+    assert st == 401 and json.loads(body)["error"] == "unauthorized"
+    assert login(d, "nobody", pw)[0] == 401
+    st, h, body = login(d, "bob", pw)
+    assert st == 303 and h["Location"] == "/", (st, body)
+    c = cookies(h)
+    sess, raw = c["tandem_session"]
+    assert "HttpOnly" in raw and "SameSite=Strict" in raw
+    assert "Path=/" in raw and "Secure" not in raw
+    csrf, raw2 = c["tandem_csrf"]
+    assert "HttpOnly" not in raw2 and len(csrf) == 40
+    sh = s.share("--read-only", "--label", "signed")
+    st, h, _ = login(d, "bob", pw, next=f"/s/{sh['token']}", form=True)
+    assert st == 303 and h["Location"] == f"/s/{sh['token']}"
+    assert pw not in d.log() and sess not in d.log()
+
+    # A require_auth share: no cookie, refused; with it, bob joins.
+    v = ws_with(d, sh["token"])
+    assert refused(v)[1] == "this share needs a signed-in user"
+    v = ws_with(d, sh["token"], sess)
+    st = v.wait_message("status")
+    assert st["user"] == "bob" and st["permission"] == "read_only"
+    out = d.command("alice", s.alice, "viewers", s.sid).stdout
+    assert re.search(r"(?m)^bob\s+read_only\s+\S+\s+websocket", out), out
+    js = json.loads(d.command("alice", s.alice, "viewers", s.sid,
+                              "--json").stdout)
+    assert any(x["user_name"] == "bob" for x in js), js
+    v.ws.close()
+
+    # Logout: CSRF header and same origin required.
+    cookie = f"tandem_session={sess}; tandem_csrf={csrf}"
+    origin = f"http://127.0.0.1:{d.http_port}"
+    assert req(d, "POST", "/logout", b"", {"Cookie": cookie,
+               "Origin": origin})[0] == 403
+    assert req(d, "POST", "/logout", b"", {"Cookie": cookie,
+               "Origin": origin, "X-Tandem-CSRF": "0" * 40})[0] == 403
+    assert req(d, "POST", "/logout", b"", {"Cookie": cookie,
+               "Origin": "http://evil", "X-Tandem-CSRF": csrf})[0] == 403
+    assert req(d, "POST", "/logout", b"", {"Cookie": cookie,
+               "X-Tandem-CSRF": csrf})[0] == 403
+    st, h, _ = req(d, "POST", "/logout", b"", {"Cookie": cookie,
+                   "Origin": origin, "X-Tandem-CSRF": csrf})
+    assert st == 200 and cookies(h)["tandem_session"][0] == ""
+    v = ws_with(d, sh["token"], sess)
+    assert refused(v)[1] == "this share needs a signed-in user"
+
+    # An expired session cookie is refused.
+    st, h, _ = login(d, "bob", pw)
+    sess2 = cookies(h)["tandem_session"][0]
+    v = ws_with(d, sh["token"], sess2)
+    assert v.wait_message("status")["user"] == "bob"
+    v.ws.close()
+    db = sqlite3.connect(os.path.join(d.data_dir, "tandem.db"))
+    with db:
+        db.execute("UPDATE web_sessions SET expires_at = 1")
+    audit = [r[0] for r in db.execute("SELECT action FROM audit")]
+    db.close()
+    assert "web.signin" in audit and "web.signin_refused" in audit
+    v = ws_with(d, sh["token"], sess2)
+    assert refused(v)[1] == "this share needs a signed-in user"
+    assert d.stop() == 0
+
+
+def test_weblogin_link():
+    s = Setup()
+    d = s.d
+    r = d.command("bob", s.bob, "weblogin")
+    m = re.search(r"(http://\S+)/login/(\S+)", r.stdout)
+    assert m, r.stdout
+    code = m.group(2)
+    st, h, _ = req(d, "GET", f"/login/{code}")
+    assert st == 303 and h["Location"] == "/"
+    sess = cookies(h)["tandem_session"][0]
+    assert len(sess) == 40
+    st, _, body = req(d, "GET", f"/login/{code}")
+    assert 400 <= st < 500 and b"already used or expired" in body
+    sh = s.share("--read-only")
+    v = ws_with(d, sh["token"], sess)
+    assert v.wait_message("status")["user"] == "bob"
+    v.ws.close()
+    # GET /login and / serve the sign-in page, with no inline script.
+    st, h, body = req(d, "GET", "/login")
+    assert st == 200 and b"/assets/signin.js" in body
+    assert b"<script>" not in body
+    assert req(d, "GET", "/assets/signin.js")[0] == 200
+    assert d.stop() == 0
+
+
+def test_hostile_and_rate_limit():
+    s = Setup()
+    d = s.d
+    pw = new_password(s)
+    # Bodies: too big, malformed, wrong type, open redirects.
+    st, _, _ = req(d, "POST", "/login", b"user=" + b"a" * 10240,
+                   {"Content-Type": "application/x-www-form-urlencoded"})
+    assert st == 413
+    for body, ctype in ((b"{", "application/json"),
+                        (b"[1]", "application/json"),
+                        (b'{"user":1,"password":"x"}', "application/json"),
+                        (b'{"user":"bob","user":"bob"}', "application/json"),
+                        (b"user=%zz&password=x",
+                         "application/x-www-form-urlencoded"),
+                        (b"user=bob&user=bob&password=x",
+                         "application/x-www-form-urlencoded"),
+                        (b"garbage", "application/x-www-form-urlencoded"),
+                        (b"user=bob", "application/x-www-form-urlencoded")):
+        st, _, out = req(d, "POST", "/login", body, {"Content-Type": ctype})
+        assert st == 400, (body, st, out)
+    assert req(d, "POST", "/login", b"x", {"Content-Type":
+               "text/plain"})[0] == 415
+    for nxt in ("http://evil/", "//evil/", "/\\evil", "https:x",
+                "/a b"):
+        st, _, out = login(d, "bob", pw, next=nxt)
+        assert st == 400 and b"next must be a path" in out, (nxt, st)
+    assert req(d, "POST", "/healthz", b"x=1")[0] == 405
+    # Ten failures, then 429 even for the right password.
+    for i in range(10):
+        assert login(d, "bob", "wrong")[0] == 401
+    st, _, body = login(d, "bob", pw)
+    assert st == 429 and json.loads(body)["error"] == "rate_limited"
+    assert d.alive()
+    assert d.stop() == 0
+
+
+if __name__ == "__main__":
+    harness.main(globals(), "test_signin")
