@@ -11,23 +11,37 @@
 #include "store.h"
 #include "util.h"
 
-/* A new session for a user: 0, or -1 (nothing stored, token cleared). */
-int
-signin_session_new(struct server *srv, int64_t uid, char token[TOKEN_LEN + 1])
+typedef int (*secret_add_fn)(struct store *, int64_t,
+    const unsigned char *, int64_t);
+
+/*
+ * Make a random secret for uid, store its keyed hash with add, valid
+ * for ttl seconds: 0, or -1 (nothing stored, secret cleared).
+ */
+static int
+secret_issue(struct server *srv, int64_t uid, secret_add_fn add, int64_t ttl,
+    char secret[TOKEN_LEN + 1])
 {
 	unsigned char	 hash[TOKEN_HASH_BYTES];
 	int		 r;
 
-	token_new(token);
-	token_hash(srv->dd.secret, token, hash);
-	r = store_web_session_add(srv->store, uid, hash,
-	    time_now() + SIGNIN_SESSION_TTL);
+	token_new(secret);
+	token_hash(srv->dd.secret, secret, hash);
+	r = add(srv->store, uid, hash, time_now() + ttl);
 	sodium_memzero(hash, sizeof hash);
 	if (r != 0) {
-		sodium_memzero(token, TOKEN_LEN + 1);
+		sodium_memzero(secret, TOKEN_LEN + 1);
 		return -1;
 	}
 	return 0;
+}
+
+/* A new session for a user: 0, or -1 (nothing stored, token cleared). */
+int
+signin_session_new(struct server *srv, int64_t uid, char token[TOKEN_LEN + 1])
+{
+	return secret_issue(srv, uid, store_web_session_add,
+	    SIGNIN_SESSION_TTL, token);
 }
 
 /* The user of a live session token: 0, or -1 for none. */
@@ -82,19 +96,8 @@ signin_csrf(struct server *srv, const char *token,
 int
 signin_link_new(struct server *srv, int64_t uid, char code[TOKEN_LEN + 1])
 {
-	unsigned char	 hash[TOKEN_HASH_BYTES];
-	int		 r;
-
-	token_new(code);
-	token_hash(srv->dd.secret, code, hash);
-	r = store_login_link_add(srv->store, uid, hash,
-	    time_now() + SIGNIN_LINK_TTL);
-	sodium_memzero(hash, sizeof hash);
-	if (r != 0) {
-		sodium_memzero(code, TOKEN_LEN + 1);
-		return -1;
-	}
-	return 0;
+	return secret_issue(srv, uid, store_login_link_add, SIGNIN_LINK_TTL,
+	    code);
 }
 
 /* Use up a sign-in link: 0 and its user, or -1 (unknown, used, old). */
