@@ -36,10 +36,13 @@ int	 cmd_label_valid(const char *, int);
 void	 cmd_json_print(struct cmd_ctx *, json_t *);
 
 /* JSON shapes and parsers the REST API shares with the commands. */
+struct server;
 struct session;
 json_t	*cmd_share_json(struct session *, const struct store_share *);
 json_t	*cmd_audit_json(const struct store_audit *);
 int	 cmd_since_parse(const char *, int64_t *);
+void	 cmd_share_urls(struct server *, const struct store_share *,
+	    const char *, char *, size_t, char *, size_t);
 
 extern const struct cmd_entry	 share_cmds[];
 extern const size_t		 share_ncmds;

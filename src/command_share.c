@@ -315,22 +315,45 @@ share_opts_read(struct cmd_ctx *ctx, const struct cmdline_parsed *pa,
 	return 0;
 }
 
+/*
+ * The browser and WebSocket addresses of a share, "" where there are
+ * none (no HTTP listener, or a token already shown): a link's viewer
+ * page, a claim link (its WebSocket comes after the claim), or for a
+ * user share the session's page.
+ */
+void
+cmd_share_urls(struct server *srv, const struct store_share *sh,
+    const char *token, char *url, size_t urllen, char *wsurl, size_t wslen)
+{
+	char	 base[512];
+
+	url[0] = wsurl[0] = '\0';
+	web_base(srv, base, sizeof base);
+	if (base[0] == '\0')
+		return;
+	/* http://x -> ws://x, https://x -> wss://x */
+	if (sh->kind == SHARE_USER) {
+		snprintf(url, urllen, "%s/session/%s", base, sh->session_id);
+		snprintf(wsurl, wslen, "ws%s/ws/session/%s", base + 4,
+		    sh->session_id);
+	} else if (token[0] != '\0' && sh->kind == SHARE_CLAIM)
+		snprintf(url, urllen, "%s/claim/%s", base, token);
+	else if (token[0] != '\0') {
+		snprintf(url, urllen, "%s/s/%s", base, token);
+		snprintf(wsurl, wslen, "ws%s/ws/s/%s", base + 4, token);
+	}
+}
+
 static void
 share_print(struct cmd_ctx *ctx, const struct store_share *sh,
     const char *token, const char *password, int json)
 {
 	char	 host[256], port[16], when[ISO8601_LEN], cmd[512];
-	char	 base[512], url[640], wsurl[640];
-	int	 link = sh->kind == SHARE_LINK && token[0] != '\0';
+	char	 url[640], wsurl[640];
 
 	ssh_target(ctx->srv, host, sizeof host, port, sizeof port);
-	web_base(ctx->srv, base, sizeof base);
-	url[0] = wsurl[0] = '\0';
-	if (link && base[0] != '\0') {
-		snprintf(url, sizeof url, "%s/s/%s", base, token);
-		/* http://x -> ws://x, https://x -> wss://x */
-		snprintf(wsurl, sizeof wsurl, "ws%s/ws/s/%s", base + 4, token);
-	}
+	cmd_share_urls(ctx->srv, sh, token, url, sizeof url, wsurl,
+	    sizeof wsurl);
 	time_iso8601(sh->expires_at, when);
 	if (sh->kind == SHARE_USER)
 		snprintf(cmd, sizeof cmd, "ssh -t -p %s %s@%s attach %s", port,
@@ -366,9 +389,9 @@ share_print(struct cmd_ctx *ctx, const struct store_share *sh,
 	    "viewers join with", cmd);
 	if (url[0] != '\0')
 		buf_printf(&ctx->out, "browser: %s%s\n", url,
-		    sh->require_auth || sh->password_hash != NULL ||
-		    sh->authorized_keys != NULL ? " (browsers need a --no-auth "
-		    "share without a password or key list for now)" : "");
+		    sh->password_hash != NULL || sh->authorized_keys != NULL ?
+		    " (a password or key list is checked over ssh only: "
+		    "browsers are refused)" : "");
 }
 
 static void
@@ -440,12 +463,15 @@ json_t *
 cmd_share_json(struct session *s, const struct store_share *sh)
 {
 	char	 created[ISO8601_LEN], expires[ISO8601_LEN];
+	char	 revoked[ISO8601_LEN];
 	json_t	*viewers = viewers_json(s, sh->id);
+	int	 was_revoked = sh->state == SHARE_REVOKED;
 
 	time_iso8601(sh->created_at, created);
 	time_iso8601(sh->expires_at, expires);
+	time_iso8601(sh->state_at, revoked);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, "
-	    "s:b, s:b, s:s, s:I, s:o}",
+	    "s:b, s:b, s:s, s:I, s:o, s:o, s:o}",
 	    "share_id", sh->id, "session_id", sh->session_id,
 	    "kind", share_kind_name(sh->kind),
 	    "permission", share_perm_name(sh->perm),
@@ -457,7 +483,10 @@ cmd_share_json(struct session *s, const struct store_share *sh)
 	    "require_auth", sh->require_auth,
 	    "password", sh->password_hash != NULL, "label", sh->label,
 	    "viewer_count", (json_int_t)json_array_size(viewers),
-	    "viewers", viewers);
+	    "viewers", viewers,
+	    "revoked_at", was_revoked ? json_string(revoked) : json_null(),
+	    "revoked_by", was_revoked && sh->revoked_by_name[0] ?
+	    json_string(sh->revoked_by_name) : json_null());
 }
 
 static void

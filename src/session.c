@@ -314,6 +314,22 @@ session_detach(struct session *s, struct client *c)
 }
 
 /*
+ * Send the owner client away, as a detach would (the program keeps
+ * running).  1 if there was one.
+ */
+int
+session_owner_disconnect(struct session *s, const char *why)
+{
+	struct client	*c = s->owner_client;
+
+	if (c == NULL)
+		return 0;
+	session_detach(s, c);
+	c->ops->detached(c->ctx, why);
+	return 1;
+}
+
+/*
  * Keystrokes for the program.  What the PTY does not take now waits in
  * s->input; past SESSION_INPUT_MAX the caller is told to hold the rest,
  * which makes libssh stop growing the client's window.

@@ -122,6 +122,7 @@ struct session	*session_new(struct server *, const struct session_params *,
 		    char *, size_t);
 int		 session_attach(struct session *, struct client *, int);
 void		 session_detach(struct session *, struct client *);
+int		 session_owner_disconnect(struct session *, const char *);
 size_t		 session_input(struct session *, const char *, size_t);
 int		 session_resize(struct session *, int, int);
 void		 session_kill(struct session *);

@@ -148,6 +148,30 @@ share_relabel(struct server *srv, const struct store_share *sh,
 }
 
 /*
+ * A signed-in user opens a claim link: the share becomes a user share
+ * for them.  -1 when it cannot be claimed any more (used, revoked,
+ * expired); the store's one-statement update makes two claims race
+ * safely.  sh is read again on success.
+ */
+int
+share_claim(struct server *srv, struct store_share *sh,
+    const struct audit_who *by)
+{
+	char	 id[SHARE_ID_LEN + 1];
+
+	if (sh->kind != SHARE_CLAIM || sh->state != SHARE_ACTIVE ||
+	    sh->expires_at <= time_now() ||
+	    store_share_claim(srv->store, sh->id, by->id, time_now()) != 0)
+		return -1;
+	audit_log(srv, by, "share.claim", sh->session_id, sh->id, NULL,
+	    "by=%s", by->name);
+	log_info("share %s claimed by %s", sh->id, by->name);
+	memcpy(id, sh->id, sizeof id);
+	store_share_clear(sh);
+	return store_share_get(srv->store, id, sh);
+}
+
+/*
  * Why viewer_id may not join through sh now, or NULL if it may; *sp is
  * then the live session.  A user share admits its invited user only; a
  * require_auth share admits known users only (viewer_id 0 is a guest).

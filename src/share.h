@@ -49,6 +49,8 @@ int		 share_extend(struct server *, const struct store_share *,
 		    const struct audit_who *, int64_t);
 int		 share_relabel(struct server *, const struct store_share *,
 		    const struct audit_who *, const char *);
+int		 share_claim(struct server *, struct store_share *,
+		    const struct audit_who *);
 const char	*share_refusal(struct server *, const struct store_share *,
 		    int64_t, struct session **);
 int		 share_key_allowed(const struct store_share *, const char *,

@@ -927,18 +927,14 @@ chan_start_viewer(struct chan *c)
 	if (sh.kind == SHARE_CLAIM && conn->user_id != 0 &&
 	    share_refusal(conn->srv, &sh, conn->user_id, &s) == NULL) {
 		/* First sign-in with a claim link: it becomes this user's. */
-		if (store_share_claim(conn->srv->store, sh.id, conn->user_id,
-		    time_now()) != 0) {
+		struct audit_who who = { conn->user_id, conn->user, conn->ip };
+
+		if (share_claim(conn->srv, &sh, &who) != 0) {
 			store_share_clear(&sh);
 			chan_error(c, 1, "this claim link was already used; "
 			    "ask the owner for a fresh one");
 			return;
 		}
-		chan_audit(c, "share.claim", sh.session_id, sh.id, "by=%s",
-		    conn->user);
-		store_share_clear(&sh);
-		if (store_share_get(conn->srv->store, conn->share.id, &sh) != 0)
-			return;
 	}
 	why = share_refusal(conn->srv, &sh, conn->user_id, &s);
 	if (why != NULL) {

@@ -79,8 +79,9 @@ struct wsconn {
 
 	/* HTTP only: a POST body being received (lws zeroes this). */
 	struct buf	 body;
-	int		 post;		/* POST_LOGIN, POST_LOGOUT */
+	int		 post;		/* POST_LOGIN, POST_LOGOUT, POST_API */
 	int		 body_too_big;
+	char		 api_path[128];	/* POST_API: the resource */
 
 	int		 closing;
 	int		 close_sent;
@@ -375,88 +376,9 @@ asset_find(const char *path)
 	return NULL;
 }
 
-#define API_PATH	"/api/"
-#define API_AUTH_MAX	256	/* "Bearer " and a token fit easily */
-#define API_QUERY_BYTES	2048
+/* ---- requests: origin, cookies ---------------------------------------- */
 
-/*
- * A request under /api/ (any method): gather what api_handle needs.
- * lws has already url-decoded the path and each key=value pair of the
- * query.  Nothing of the Authorization header is logged.  A request
- * other than GET may carry a body nobody reads: its connection is
- * closed after the answer.
- */
-static int
-api_request(struct server *srv, struct lws *wsi, const char *path)
-{
-	static const char	 oom[] = "{\"error\":\"internal\","
-	    "\"detail\":\"out of memory\"}";
-	struct api_request	 req;
-	struct api_response	 res;
-	char			 auth[API_AUTH_MAX], ip[64];
-	char			 qbuf[API_QUERY_BYTES];
-	size_t			 used = 0;
-	int			 n, i, r, alen;
-
-	memset(&req, 0, sizeof req);
-	req.path = path;
-	req.is_get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
-	if (lws_get_peer_simple(wsi, ip, sizeof ip) == NULL)
-		snprintf(ip, sizeof ip, "unknown");
-	req.address = ip;
-	alen = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-	if (alen > 0) {
-		/* Too long to be ours: present, and wrong. */
-		if (alen >= (int)sizeof auth ||
-		    lws_hdr_copy(wsi, auth, sizeof auth,
-		    WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
-			auth[0] = '\0';
-		req.authorization = auth;
-	}
-	for (i = 0; !req.query_bad; i++) {
-		n = lws_hdr_copy_fragment(wsi, qbuf + used,
-		    (int)(sizeof qbuf - used), WSI_TOKEN_HTTP_URI_ARGS, i);
-		if (n == -1)		/* no more pairs */
-			break;
-		if (n < 0) {		/* it does not fit */
-			req.query_bad = 1;
-			break;
-		}
-		if (req.nquery == API_QUERY_MAX ||
-		    strlen(qbuf + used) != (size_t)n) {
-			req.query_bad = 1;
-			break;
-		}
-		req.query[req.nquery++] = qbuf + used;
-		used += (size_t)n + 1;
-	}
-	api_handle(srv, &req, &res);
-	sodium_memzero(auth, sizeof auth);
-	if (res.body == NULL)
-		r = http_respond(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR,
-		    "application/json", oom, sizeof oom - 1, NULL, NULL, 1);
-	else
-		r = http_respond(wsi, res.status, "application/json",
-		    res.body, res.len, res.allow_get ? "allow:" : NULL, "GET",
-		    1);
-	api_response_free(&res);
-	return req.is_get ? r : -1;
-}
-
-/* ---- sign-in (doc/web.md) ------------------------------------------ */
-
-#define LOGIN_PATH	"/login"
-#define LOGIN_LINK_PATH	"/login/"
-#define LOGOUT_PATH	"/logout"
-#define POST_LOGIN	1
-#define POST_LOGOUT	2
-#define BODY_MAX	4096		/* a sign-in form is small */
-#define BODY_DRAIN_MAX	(64 * 1024)	/* read and refuse; more: hang up */
 #define COOKIE_MAX	4096
-
-static const struct web_asset signin_page = {
-	NULL, "signin.html", "text/html; charset=utf-8"
-};
 
 /* Is the Origin header this host?  Without one: absent_ok. */
 static int
@@ -508,6 +430,126 @@ web_user(struct server *srv, struct lws *wsi, struct store_user *u)
 	sodium_memzero(tok, sizeof tok);
 	return r;
 }
+
+#define API_PATH	"/api/"
+#define API_AUTH_MAX	256	/* "Bearer " and a token fit easily */
+#define API_QUERY_BYTES	2048
+
+/* Requests with a body: which, and how big the body may be.  A larger
+ * body is read and refused up to BODY_DRAIN_MAX; past that the
+ * connection is closed after the refusal. */
+#define POST_LOGIN	1
+#define POST_LOGOUT	2
+#define POST_API	3
+#define BODY_MAX	4096		/* a sign-in form is small */
+#define BODY_DRAIN_MAX	(64 * 1024)
+
+static enum api_method
+api_method_of(struct lws *wsi)
+{
+	/* lws fills the URI token of the request's method only. */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0)
+		return API_GET;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0)
+		return API_POST;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI) > 0)
+		return API_PATCH;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) > 0)
+		return API_DELETE;
+	return API_OTHER;
+}
+
+/* The query's key=value pairs, as lws decoded them, into req. */
+static void
+api_query(struct lws *wsi, struct api_request *req, char *qbuf, size_t qlen)
+{
+	size_t	 used = 0;
+	int	 n, i;
+
+	for (i = 0; !req->query_bad; i++) {
+		n = lws_hdr_copy_fragment(wsi, qbuf + used, (int)(qlen - used),
+		    WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n == -1)		/* no more pairs */
+			break;
+		if (n < 0 || req->nquery == API_QUERY_MAX ||
+		    strlen(qbuf + used) != (size_t)n) {
+			req->query_bad = 1;	/* too long, too many, NUL */
+			break;
+		}
+		req->query[req->nquery++] = qbuf + used;
+		used += (size_t)n + 1;
+	}
+}
+
+/*
+ * A request under /api/: gather what api_handle needs (body: the whole
+ * body of a POST, PATCH or DELETE, or NULL).  Nothing of the
+ * credentials is logged.  A request whose body was not read (another
+ * method) closes its connection after the answer.
+ */
+static int
+api_request(struct server *srv, struct lws *wsi, const char *path,
+    const struct buf *body)
+{
+	static const char	 oom[] = "{\"error\":\"internal\","
+	    "\"detail\":\"out of memory\"}";
+	struct api_request	 req;
+	struct api_response	 res;
+	char			 auth[API_AUTH_MAX], ip[64];
+	char			 cookie[TOKEN_LEN + 1], csrf[SIGNIN_CSRF_LEN + 1];
+	char			 qbuf[API_QUERY_BYTES];
+	int			 r, alen;
+
+	memset(&req, 0, sizeof req);
+	req.path = path;
+	req.method = api_method_of(wsi);
+	if (lws_get_peer_simple(wsi, ip, sizeof ip) == NULL)
+		snprintf(ip, sizeof ip, "unknown");
+	req.address = ip;
+	alen = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	if (alen > 0) {
+		/* Too long to be ours: present, and wrong. */
+		if (alen >= (int)sizeof auth ||
+		    lws_hdr_copy(wsi, auth, sizeof auth,
+		    WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+			auth[0] = '\0';
+		req.authorization = auth;
+	}
+	if (cookie_get(wsi, SIGNIN_COOKIE, cookie, sizeof cookie) == 0)
+		req.cookie = cookie;
+	if (lws_hdr_custom_length(wsi, "x-tandem-csrf:", 14) ==
+	    SIGNIN_CSRF_LEN && lws_hdr_custom_copy(wsi, csrf, sizeof csrf,
+	    "x-tandem-csrf:", 14) == SIGNIN_CSRF_LEN)
+		req.csrf = csrf;
+	req.foreign_origin = !origin_same(wsi, 1);
+	if (body != NULL) {
+		req.body = buf_ptr(body);
+		req.body_len = buf_used(body);
+	}
+	api_query(wsi, &req, qbuf, sizeof qbuf);
+	api_handle(srv, &req, &res);
+	sodium_memzero(auth, sizeof auth);
+	sodium_memzero(cookie, sizeof cookie);
+	if (res.body == NULL)
+		r = http_respond(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR,
+		    "application/json", oom, sizeof oom - 1, NULL, NULL, 1);
+	else
+		r = http_respond(wsi, res.status, "application/json",
+		    res.body, res.len, res.allow ? "allow:" : NULL, res.allow,
+		    1);
+	api_response_free(&res);
+	return req.method == API_GET || body != NULL ? r : -1;
+}
+
+/* ---- sign-in (doc/web.md) ------------------------------------------ */
+
+#define LOGIN_PATH	"/login"
+#define LOGIN_LINK_PATH	"/login/"
+#define LOGOUT_PATH	"/logout"
+
+static const struct web_asset signin_page = {
+	NULL, "signin.html", "text/html; charset=utf-8"
+};
 
 static int
 json_error(struct lws *wsi, unsigned int status, const char *error,
@@ -809,6 +851,20 @@ logout_post(struct server *srv, struct lws *wsi)
 	    sizeof ok - 1, hdrs, CSP_DEFAULT, CACHE_NONE, 1);
 }
 
+static size_t
+body_max(int kind)
+{
+	return kind == POST_API ? API_BODY_MAX : BODY_MAX;
+}
+
+static int
+body_too_large(struct lws *wsi, int kind)
+{
+	return json_error(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "too_large",
+	    kind == POST_API ? "the body is limited to 16 KiB" :
+	    "the body is limited to 4 KiB");
+}
+
 /*
  * The body moves out of w first: completing the transaction (in the
  * response) lets lws free or reuse the connection's user space.
@@ -818,13 +874,16 @@ post_dispatch(struct server *srv, struct lws *wsi, struct wsconn *w)
 {
 	struct buf	 body = w->body;
 	int		 kind = w->post, too_big = w->body_too_big, r;
+	char		 path[sizeof w->api_path];
 
+	memcpy(path, w->api_path, sizeof path);
 	buf_init(&w->body);
 	w->post = 0;
 	w->body_too_big = 0;
 	if (too_big)
-		r = json_error(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE,
-		    "too_large", "the body is limited to 4 KiB");
+		r = body_too_large(wsi, kind);
+	else if (kind == POST_API)
+		r = api_request(srv, wsi, path, &body);
 	else if (kind == POST_LOGIN)
 		r = login_post(srv, wsi, &body);
 	else
@@ -835,7 +894,7 @@ post_dispatch(struct server *srv, struct lws *wsi, struct wsconn *w)
 	return r;
 }
 
-/* A POST to /login or /logout: wait for its body, if it has one. */
+/* A request with a body: wait for it, if it has one. */
 static int
 post_begin(struct server *srv, struct lws *wsi, struct wsconn *w, int kind)
 {
@@ -860,11 +919,10 @@ post_begin(struct server *srv, struct lws *wsi, struct wsconn *w, int kind)
 		return -1;
 	}
 	if (n > BODY_DRAIN_MAX) {
-		(void)json_error(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE,
-		    "too_large", "the body is limited to 4 KiB");
+		(void)body_too_large(wsi, kind);
 		return -1;
 	}
-	if (n > BODY_MAX)
+	if (n > body_max(kind))
 		w->body_too_big = 1;
 	if (n == 0)
 		return post_dispatch(srv, wsi, w);
@@ -880,12 +938,31 @@ post_body(struct wsconn *w, const void *p, size_t len)
 {
 	if (w->body_too_big)
 		return 0;
-	if (buf_used(&w->body) + len > BODY_MAX) {
+	if (buf_used(&w->body) + len > body_max(w->post)) {
 		w->body_too_big = 1;
 		buf_free(&w->body);
 		return 0;
 	}
 	return buf_append(&w->body, p, len) == 0 ? 0 : -1;
+}
+
+/* /api/...: a GET is answered now, a change once its body is in. */
+static int
+api_begin(struct server *srv, struct lws *wsi, struct wsconn *w,
+    const char *path)
+{
+	enum api_method	 m = api_method_of(wsi);
+
+	if (m == API_GET || m == API_OTHER || w == NULL)
+		return api_request(srv, wsi, path, NULL);
+	if (strlen(path) >= sizeof w->api_path) {
+		/* The body is not read: close after the answer. */
+		(void)json_error(wsi, HTTP_STATUS_NOT_FOUND, "not_found",
+		    "no such resource");
+		return -1;
+	}
+	snprintf(w->api_path, sizeof w->api_path, "%s", path);
+	return post_begin(srv, wsi, w, POST_API);
 }
 
 static int
@@ -898,7 +975,7 @@ http_request(struct server *srv, struct lws *wsi, struct wsconn *w,
 
 	if (strcmp(path, "/api") == 0 ||
 	    strncmp(path, API_PATH, strlen(API_PATH)) == 0)
-		return api_request(srv, wsi, path);
+		return api_begin(srv, wsi, w, path);
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 && w != NULL &&
 	    (strcmp(path, LOGIN_PATH) == 0 || strcmp(path, LOGOUT_PATH) == 0))
 		return post_begin(srv, wsi, w, strcmp(path, LOGIN_PATH) == 0 ?
