@@ -44,6 +44,7 @@
 
 #define WS_PROTOCOL	"tandem.v1"
 #define WS_PATH		"/ws/s/"
+#define WS_SESSION_PATH	"/ws/session/"
 #define WS_MSG_MAX	(64 * 1024)	/* one client message, any type */
 #define WS_RX_CHUNK	(16 * 1024)	/* lws delivers at most this */
 #define WS_FRAME_MAX	(16 * 1024)	/* one binary frame to the client */
@@ -546,6 +547,8 @@ api_request(struct server *srv, struct lws *wsi, const char *path,
 #define LOGIN_PATH	"/login"
 #define LOGIN_LINK_PATH	"/login/"
 #define LOGOUT_PATH	"/logout"
+#define SESSION_PAGE_PATH "/session/"
+#define CLAIM_PATH	"/claim/"
 
 static const struct web_asset signin_page = {
 	NULL, "signin.html", "text/html; charset=utf-8"
@@ -851,6 +854,91 @@ logout_post(struct server *srv, struct lws *wsi)
 	    sizeof ok - 1, hdrs, CSP_DEFAULT, CACHE_NONE, 1);
 }
 
+/* A 303 to location (a path of ours). */
+static int
+http_redirect(struct lws *wsi, const char *location)
+{
+	const char	*hdrs[3] = { "location:", location, NULL };
+
+	return http_respond_hdrs(wsi, HTTP_STATUS_SEE_OTHER,
+	    "text/plain; charset=utf-8", "", 0, hdrs, CSP_DEFAULT, CACHE_NONE,
+	    1);
+}
+
+/* To the sign-in page, and back to path afterwards. */
+static int
+redirect_signin(struct lws *wsi, const char *path)
+{
+	char	 loc[SIGNIN_NEXT_MAX + 32];
+
+	if (!signin_next_valid(path))
+		path = "/";
+	snprintf(loc, sizeof loc, "%s?next=%s", LOGIN_PATH, path);
+	return http_redirect(wsi, loc);
+}
+
+/* GET /session/ID: the viewer page, for a signed-in browser. */
+static int
+session_page(struct server *srv, struct lws *wsi, const char *path)
+{
+	struct store_user	 u;
+
+	if (!uuid_valid(path + strlen(SESSION_PAGE_PATH)))
+		return http_text(wsi, HTTP_STATUS_NOT_FOUND, "not found\n");
+	if (web_user(srv, wsi, &u) != 0)
+		return redirect_signin(wsi, path);
+	return http_static(srv, wsi, &web_assets[0]);
+}
+
+/*
+ * GET /claim/CODE: a signed-in user claims the share (it becomes a
+ * user share for them) and lands on the session; anyone else signs in
+ * first and comes back.  Unknown codes count against the address.
+ */
+static int
+claim_link(struct server *srv, struct lws *wsi, const char *path)
+{
+	struct store_share	 sh;
+	struct store_user	 u;
+	struct audit_who	 who;
+	unsigned char		 hash[TOKEN_HASH_BYTES];
+	const char		*code = path + strlen(CLAIM_PATH);
+	char			 ip[64], loc[64];
+	int			 found;
+
+	if (web_user(srv, wsi, &u) != 0)
+		return redirect_signin(wsi, path);
+	if (lws_get_peer_simple(wsi, ip, sizeof ip) == NULL)
+		snprintf(ip, sizeof ip, "unknown");
+	if (ratelimit_blocked(srv, ip))
+		return http_text(wsi, 429, "too many failed attempts from your "
+		    "address; try again in a minute\n");
+	found = token_format_valid(code);
+	if (found) {
+		token_hash(srv->dd.secret, code, hash);
+		found = store_share_find_token(srv->store, hash, &sh) == 0;
+		sodium_memzero(hash, sizeof hash);
+	}
+	if (!found) {
+		ratelimit_failure(srv, ip);
+		srv->stats.tokens_refused++;
+		log_warn("refused an unknown claim link from %s", ip);
+		return http_text(wsi, 410, "this claim link is unknown, already "
+		    "used or expired: ask the owner for a fresh one\n");
+	}
+	who.id = u.id;
+	who.name = u.name;
+	who.address = ip;
+	if (share_claim(srv, &sh, &who) != 0) {
+		store_share_clear(&sh);
+		return http_text(wsi, 410, "this claim link was already used "
+		    "or has expired: ask the owner for a fresh one\n");
+	}
+	snprintf(loc, sizeof loc, "%s%s", SESSION_PAGE_PATH, sh.session_id);
+	store_share_clear(&sh);
+	return http_redirect(wsi, loc);
+}
+
 static size_t
 body_max(int kind)
 {
@@ -1007,6 +1095,10 @@ http_request(struct server *srv, struct lws *wsi, struct wsconn *w,
 		return http_static(srv, wsi, &signin_page);
 	if (strncmp(path, LOGIN_LINK_PATH, strlen(LOGIN_LINK_PATH)) == 0)
 		return login_link(srv, wsi, path + strlen(LOGIN_LINK_PATH));
+	if (strncmp(path, SESSION_PAGE_PATH, strlen(SESSION_PAGE_PATH)) == 0)
+		return session_page(srv, wsi, path);
+	if (strncmp(path, CLAIM_PATH, strlen(CLAIM_PATH)) == 0)
+		return claim_link(srv, wsi, path);
 	if ((a = asset_find(path)) != NULL)
 		return http_static(srv, wsi, a);
 	return http_text(wsi, HTTP_STATUS_NOT_FOUND, "not found\n");
@@ -1024,7 +1116,8 @@ upgrade_check(struct lws *wsi)
 	char	 uri[256];
 
 	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
-	    strncmp(uri, WS_PATH, strlen(WS_PATH)) != 0) {
+	    (strncmp(uri, WS_PATH, strlen(WS_PATH)) != 0 &&
+	    strncmp(uri, WS_SESSION_PATH, strlen(WS_SESSION_PATH)) != 0)) {
 		http_respond(wsi, HTTP_STATUS_NOT_FOUND,
 		    "text/plain; charset=utf-8", "not found\n", 10, NULL, NULL,
 		    0);
@@ -1209,34 +1302,64 @@ ws_refuse(struct wsconn *w, const struct store_share *sh, const char *token,
 }
 
 /*
- * A new WebSocket: join the share its path names, as the user its
- * tandem_session cookie signed in, or as an anonymous viewer.  Only
- * link shares are joined from a browser; one that requires a known user
- * admits a signed-in one.
+ * Make w a viewer of s: through the share share_id (NULL for the owner
+ * or an admin, whom no revocation concerns).  The status message goes
+ * out first: text messages precede frames.
  */
 static void
-ws_join(struct wsconn *w)
+ws_attach(struct wsconn *w, struct session *s, const char *share_id,
+    int read_write, const char *role)
+{
+	struct audit_who	 who = { w->client.user_id, w->client.user[0] ?
+	    w->client.user : "guest", w->ip };
+	const char		*perm = read_write ? "read_write" : "read_only";
+	json_t			*status;
+
+	w->client.ops = &ws_client_ops;
+	w->client.ctx = w;
+	w->client.read_write = read_write;
+	w->client.transport = "websocket";
+	/* Until the browser says, assume it shows the whole screen. */
+	w->client.cols = s->cols;
+	w->client.rows = s->rows;
+	snprintf(w->client.address, sizeof w->client.address, "%s", w->ip);
+	snprintf(w->client.share_id, sizeof w->client.share_id, "%s",
+	    share_id != NULL ? share_id : "");
+	status = json_pack("{s:s, s:s, s:s, s:o, s:i, s:i, s:s}", "type",
+	    "status", "owner", s->owner, "permission", perm, "share_id",
+	    share_id != NULL ? json_string(share_id) : json_null(), "cols",
+	    s->cols, "rows", s->rows, "role", role);
+	if (status != NULL && w->client.user[0] != '\0')
+		json_object_set_new(status, "user",
+		    json_string(w->client.user));
+	ws_json(w, status);
+	if (session_viewer_add(s, &w->client) != 0) {
+		ws_close(w, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+		    "cannot join the session");
+		return;
+	}
+	w->joined = 1;
+	audit_log(w->srv, &who, strcmp(role, "admin") == 0 ? "admin.attach" :
+	    "viewer.join", s->id, share_id, NULL,
+	    "permission=%s transport=websocket role=%s", perm, role);
+}
+
+/*
+ * /ws/s/TOKEN: join the link share the token names, as the user the
+ * tandem_session cookie signed in, or as an anonymous viewer.  A share
+ * that requires a known user admits a signed-in one.
+ */
+static void
+ws_join_token(struct wsconn *w, const char *token, int signed_in,
+    const struct store_user *u)
 {
 	struct server		*srv = w->srv;
 	struct store_share	 sh;
 	struct session		*s = NULL;
-	struct audit_who	 who = { 0, "guest", w->ip };
-	struct store_user	 u;
 	unsigned char		 hash[TOKEN_HASH_BYTES];
-	char			 uri[256];
-	const char		*token = "", *why;
-	int			 require_auth, signed_in;
+	const char		*why;
+	int			 require_auth;
 
-	if (lws_hdr_copy(w->wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 &&
-	    strncmp(uri, WS_PATH, strlen(WS_PATH)) == 0)
-		token = uri + strlen(WS_PATH);
-	signed_in = web_user(srv, w->wsi, &u) == 0;
-	if (signed_in) {
-		w->client.user_id = u.id;
-		snprintf(w->client.user, sizeof w->client.user, "%s", u.name);
-		who.id = u.id;
-		who.name = w->client.user;
-	}
 	if (ratelimit_blocked(srv, w->ip)) {
 		ws_refuse(w, NULL, token, "too many failed attempts from your "
 		    "address; try again in a minute", 1);
@@ -1256,57 +1379,111 @@ ws_join(struct wsconn *w)
 	require_auth = sh.require_auth && !signed_in;
 	if (!signed_in)
 		sh.require_auth = 0;
-	why = share_refusal(srv, &sh, signed_in ? u.id : 0, &s);
-	if (why != NULL) {
+	why = share_refusal(srv, &sh, signed_in ? u->id : 0, &s);
+	if (why != NULL)
 		ws_refuse(w, &sh, token, why, sh.state != SHARE_ACTIVE ||
 		    sh.expires_at <= time_now() || s == NULL);
-		goto out;
-	}
-	if (require_auth || (sh.kind != SHARE_LINK && !signed_in)) {
+	else if (require_auth || (sh.kind != SHARE_LINK && !signed_in))
 		ws_refuse(w, &sh, token, "this share needs a signed-in user",
 		    0);
-		goto out;
-	}
-	if (sh.kind != SHARE_LINK) {
-		ws_refuse(w, &sh, token, "this share is joined with ssh", 0);
-		goto out;
-	}
-	if (sh.password_hash != NULL || sh.authorized_keys != NULL) {
+	else if (sh.kind != SHARE_LINK)
+		ws_refuse(w, &sh, token, "a claim link is opened at /claim/",
+		    0);
+	else if (sh.password_hash != NULL || sh.authorized_keys != NULL)
 		ws_refuse(w, &sh, token, "this share needs a password or an "
 		    "SSH key; join it with ssh", 0);
-		goto out;
-	}
-
-	w->client.ops = &ws_client_ops;
-	w->client.ctx = w;
-	w->client.read_write = sh.perm == SHARE_READ_WRITE;
-	w->client.transport = "websocket";
-	/* Until the browser says, assume it shows the whole screen. */
-	w->client.cols = s->cols;
-	w->client.rows = s->rows;
-	snprintf(w->client.address, sizeof w->client.address, "%s", w->ip);
-	snprintf(w->client.share_id, sizeof w->client.share_id, "%s", sh.id);
-	/* The status goes out first: text messages precede frames. */
-	ws_json(w, signed_in ? json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, "
-	    "s:s}", "type", "status", "owner", s->owner, "permission",
-	    w->client.read_write ? "read_write" : "read_only",
-	    "share_id", sh.id, "cols", s->cols, "rows", s->rows,
-	    "user", w->client.user) :
-	    json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}",
-	    "type", "status", "owner", s->owner, "permission",
-	    w->client.read_write ? "read_write" : "read_only",
-	    "share_id", sh.id, "cols", s->cols, "rows", s->rows));
-	if (session_viewer_add(s, &w->client) != 0) {
-		ws_close(w, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-		    "cannot join the session");
-		goto out;
-	}
-	w->joined = 1;
-	audit_log(srv, &who, "viewer.join", s->id, sh.id, NULL,
-	    "permission=%s transport=websocket",
-	    w->client.read_write ? "read_write" : "read_only");
-out:
+	else
+		ws_attach(w, s, sh.id, sh.perm == SHARE_READ_WRITE, "viewer");
 	store_share_clear(&sh);
+}
+
+/*
+ * The caller's active user share of session id, if any: 0 and *sh, or
+ * -1.
+ */
+static int
+user_share_of(struct server *srv, int64_t uid, const char *id,
+    struct store_share *sh)
+{
+	struct store_share	*list = NULL;
+	size_t			 n = 0, i;
+	int			 r = -1;
+
+	if (store_shares_for_user(srv->store, uid, &list, &n) != 0)
+		return -1;
+	for (i = 0; r != 0 && i < n; i++) {
+		if (strcmp(list[i].session_id, id) == 0)
+			r = store_share_get(srv->store, list[i].id, sh);
+	}
+	store_share_list_free(list, n);
+	return r;
+}
+
+/*
+ * /ws/session/ID: a signed-in user opens a session by its id: its
+ * owner (read_write: it is their own shell), a user it is shared with
+ * (with the share's permission, ended by the share's revocation), or
+ * an admin (read_only, audited as admin.attach).
+ */
+static void
+ws_join_session(struct wsconn *w, const char *id, int signed_in,
+    const struct store_user *u)
+{
+	struct server		*srv = w->srv;
+	struct store_share	 sh;
+	struct session		*s = NULL;
+	const char		*why;
+
+	if (!signed_in) {
+		ws_refuse(w, NULL, "", "sign in to open a session", 0);
+		return;
+	}
+	if (!uuid_valid(id) || (s = server_session_find(srv, id)) == NULL ||
+	    s->ended) {
+		ws_close(w, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		    "the session has ended");
+		return;
+	}
+	if (s->owner_id == u->id) {
+		ws_attach(w, s, NULL, 1, "owner");
+		return;
+	}
+	if (user_share_of(srv, u->id, id, &sh) == 0) {
+		if ((why = share_refusal(srv, &sh, u->id, &s)) != NULL)
+			ws_refuse(w, &sh, "", why, 0);
+		else
+			ws_attach(w, s, sh.id, sh.perm == SHARE_READ_WRITE,
+			    "viewer");
+		store_share_clear(&sh);
+		return;
+	}
+	if (u->admin) {
+		ws_attach(w, s, NULL, 0, "admin");
+		return;
+	}
+	ws_refuse(w, NULL, "", "this session is not shared with you", 0);
+}
+
+static void
+ws_join(struct wsconn *w)
+{
+	struct store_user	 u;
+	char			 uri[256];
+	int			 signed_in;
+
+	if (lws_hdr_copy(w->wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0)
+		uri[0] = '\0';
+	signed_in = web_user(w->srv, w->wsi, &u) == 0;
+	if (signed_in) {
+		w->client.user_id = u.id;
+		snprintf(w->client.user, sizeof w->client.user, "%s", u.name);
+	}
+	if (strncmp(uri, WS_SESSION_PATH, strlen(WS_SESSION_PATH)) == 0)
+		ws_join_session(w, uri + strlen(WS_SESSION_PATH), signed_in,
+		    &u);
+	else
+		ws_join_token(w, strncmp(uri, WS_PATH, strlen(WS_PATH)) == 0 ?
+		    uri + strlen(WS_PATH) : "", signed_in, &u);
 }
 
 /* ---- WebSocket viewer: receiving -------------------------------------- */

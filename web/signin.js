@@ -15,6 +15,14 @@
 	}
 	if (csrf() !== null) {
 		document.getElementById('signed-in').hidden = false;
+		/* A link from another site (a claim link in a chat) comes
+		 * here without the SameSite=Strict cookie: going on from
+		 * this page sends it. */
+		if (params.get('next') !== null && /^\/(?![\/\\])/.test(next)) {
+			var go = document.getElementById('continue');
+			go.href = next;
+			go.hidden = false;
+		}
 		document.getElementById('signout').addEventListener('click',
 		    function () {
 			fetch('/logout', { method: 'POST',

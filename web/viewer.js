@@ -1,7 +1,8 @@
 /*
  * tandem's browser viewer: joins the share named by the page's path
- * (/s/TOKEN) over the tandem.v1 WebSocket (doc/protocol.md) and shows
- * the session in xterm.js.  Binary frames are terminal output; text
+ * (/s/TOKEN), or the session a signed-in user opens by its id
+ * (/session/ID), over the tandem.v1 WebSocket (doc/protocol.md) and
+ * shows the session in xterm.js.  Binary frames are terminal output; text
  * frames are JSON messages.  A "closed" message is final; any other
  * loss of the socket is retried with a growing delay.
  */
@@ -11,7 +12,8 @@
 	var banner = document.getElementById('banner');
 	var overlay = document.getElementById('overlay');
 	var overlayText = document.getElementById('overlay-text');
-	var m = /^\/s\/([A-Za-z0-9_-]+)$/.exec(window.location.pathname);
+	var m = /^\/(s|session)\/([A-Za-z0-9_-]+)$/.exec(
+	    window.location.pathname);
 	var term, ws = null, closedFinal = false, retry = 0, retryTimer = null;
 	var readWrite = false, everJoined = false;
 	var encoder = new TextEncoder();
@@ -40,7 +42,8 @@
 		showOverlay('Not a share link: expected /s/TOKEN');
 		return;
 	}
-	var token = m[1];
+	/* The page's path, under /ws/: the same kind and reference. */
+	var wsPath = '/ws/' + m[1] + '/' + encodeURIComponent(m[2]);
 
 	term = new window.Terminal({
 		cols: 80,
@@ -96,8 +99,10 @@
 		retry = 0;
 		readWrite = msg.permission === 'read_write';
 		term.options.disableStdin = !readWrite;
-		setBanner((msg.owner || 'unknown') + '\'s session \u2014 ' +
-		    (readWrite ? 'read-write' : 'read-only'),
+		setBanner((msg.role === 'owner' ? 'Your session' :
+		    (msg.owner || 'unknown') + '\'s session') + ' \u2014 ' +
+		    (readWrite ? 'read-write' : 'read-only') +
+		    (msg.role === 'admin' ? ' (admin)' : ''),
 		    readWrite ? 'read-write' : 'read-only');
 		resizeTo(msg.cols, msg.rows);
 		/* Our terminal is the session's size: say so. */
@@ -127,7 +132,7 @@
 			closedFinal = true;
 			setBanner('Disconnected: ' + msg.reason, 'problem');
 			showOverlay('Disconnected: ' + msg.reason);
-			if (/signed-in user/.test(msg.reason))
+			if (/signed-in user|sign in/.test(msg.reason))
 				addSignInLink();
 			break;
 		default:
@@ -150,7 +155,7 @@
 		if (!everJoined)
 			setBanner('Connecting…');
 		ws = new WebSocket(proto + '//' + window.location.host +
-		    '/ws/s/' + encodeURIComponent(token), 'tandem.v1');
+		    wsPath, 'tandem.v1');
 		ws.binaryType = 'arraybuffer';
 		ws.onmessage = function (ev) {
 			if (typeof ev.data === 'string')

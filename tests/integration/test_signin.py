@@ -66,13 +66,13 @@ def new_password(s, user="bob", key=None):
     return m.group(1)
 
 
-def ws_with(d, token, cookie=None):
+def ws_with(d, token, cookie=None, kind="s"):
     kw = {}
     if cookie is not None:
         kw["cookie"] = f"tandem_session={cookie}"
     v = Viewer.__new__(Viewer)
     v.ws = websocket.create_connection(
-        f"ws://127.0.0.1:{d.http_port}/ws/s/{token}",
+        f"ws://127.0.0.1:{d.http_port}/ws/{kind}/{token}",
         subprotocols=["tandem.v1"], timeout=10, **kw)
     v.texts, v.screen, v.close = [], "", None
     return v
@@ -212,6 +212,112 @@ def test_hostile_and_rate_limit():
     st, _, body = login(d, "bob", pw)
     assert st == 429 and json.loads(body)["error"] == "rate_limited"
     assert d.alive()
+    assert d.stop() == 0
+
+
+def signed_in(s, user, key):
+    """A session cookie for user, by a one-time weblogin link."""
+    r = s.d.command(user, key, "weblogin")
+    code = re.search(r"/login/(\S+)", r.stdout).group(1)
+    st, h, _ = req(s.d, "GET", f"/login/{code}")
+    assert st == 303
+    return cookies(h)["tandem_session"][0]
+
+
+def test_session_page():
+    s = Setup()
+    d = s.d
+    alice = signed_in(s, "alice", s.alice)
+    bob = signed_in(s, "bob", s.bob)
+    carol = signed_in(s, "carol", s.carol)
+    page = f"/session/{s.sid}"
+    # The page wants a signed-in browser; the id must be a UUID.
+    st, h, _ = req(d, "GET", page)
+    assert st == 303 and h["Location"] == f"/login?next={page}", h
+    st, _, body = req(d, "GET", page,
+                      headers={"Cookie": f"tandem_session={bob}"})
+    assert st == 200 and b"/assets/viewer.js" in body
+    assert req(d, "GET", "/session/nope")[0] == 404
+    # The owner opens their own session, read-write.
+    s.owner_runs("echo page-$((6*7))")
+    v = ws_with(d, s.sid, alice, kind="session")
+    st = v.wait_message("status")
+    assert st["role"] == "owner" and st["permission"] == "read_write"
+    assert st["share_id"] is None
+    v.wait_text("page-42")
+    v.ws.send_binary(b"echo typed-in-browser\r")
+    s.owner.wait_for(r"(?m)^typed-in-browser")
+    v.ws.close()
+    # Carol: not shared with her; no cookie: sign in; bob with a share.
+    assert refused(ws_with(d, s.sid, carol, kind="session"))[1] == \
+        "this session is not shared with you"
+    assert refused(ws_with(d, s.sid, None, kind="session"))[1] == \
+        "sign in to open a session"
+    assert refused(ws_with(d, "x" * 36, bob, kind="session"))[1] == \
+        "the session has ended"
+    sh = s.share("--user", "bob", "--read-only")
+    v = ws_with(d, s.sid, bob, kind="session")
+    st = v.wait_message("status")
+    assert st["role"] == "viewer" and st["share_id"] == sh["share_id"]
+    assert st["permission"] == "read_only" and st["owner"] == "alice"
+    v.wait_text("page-42")
+    # Revoking the user share closes the browser viewer at once.
+    d.command("alice", s.alice, "revoke", sh["share_id"])
+    assert v.wait_closed()[1] == "this share was revoked"
+    assert refused(ws_with(d, s.sid, bob, kind="session"))[1] == \
+        "this session is not shared with you"
+    # An admin watches, read-only, audited.
+    root = harness.Key(d.work, "root")
+    assert d.offline("user", "add", "root", "--key", root.pub,
+                     "--admin").returncode == 0
+    admin = signed_in(s, "root", root)
+    v = ws_with(d, s.sid, admin, kind="session")
+    st = v.wait_message("status")
+    assert st["role"] == "admin" and st["permission"] == "read_only"
+    v.ws.close()
+    actions = [a["action"] for a in s.audit()]
+    assert "admin.attach" in actions
+    assert d.stop() == 0
+
+
+def test_claim_link():
+    s = Setup()
+    d = s.d
+    r = s.share("--claim")
+    url = r["share_url"]
+    assert url == f"http://127.0.0.1:{d.http_port}/claim/{r['token']}", r
+    out = d.command("alice", s.alice, "share", s.sid, "--claim").stdout
+    assert re.search(r"(?m)^browser: http://\S+/claim/\S+$", out), out
+    path = url[url.index("/claim/"):]
+    # Signed out: sign in first, then back here.
+    st, h, _ = req(d, "GET", path)
+    assert st == 303 and h["Location"] == f"/login?next={path}"
+    bob = signed_in(s, "bob", s.bob)
+    st, h, _ = req(d, "GET", path,
+                   headers={"Cookie": f"tandem_session={bob}"})
+    assert st == 303 and h["Location"] == f"/session/{s.sid}", (st, h)
+    shared = json.loads(d.command("alice", s.alice, "shares", s.sid,
+                                  "--json").stdout)
+    mine = [x for x in shared if x["share_id"] == r["share_id"]][0]
+    assert mine["kind"] == "user" and mine["target_user"] == "bob"
+    v = ws_with(d, s.sid, bob, kind="session")
+    assert v.wait_message("status")["share_id"] == r["share_id"]
+    v.ws.close()
+    # Used once: carol is told to ask for a fresh one.
+    carol = signed_in(s, "carol", s.carol)
+    st, _, body = req(d, "GET", path,
+                      headers={"Cookie": f"tandem_session={carol}"})
+    assert st == 410 and b"ask the owner for a fresh one" in body
+    assert "share.claim" in [a["action"] for a in s.audit()]
+    assert r["token"] not in d.log()
+    # Unknown codes count against the address (carol's used link, once
+    # claimed, is unknown too).
+    for i in range(9):
+        st = req(d, "GET", "/claim/" + "Q" * 40, headers={
+            "Cookie": f"tandem_session={carol}"})[0]
+        assert st == 410, (i, st)
+    assert req(d, "GET", "/claim/" + "Q" * 40, headers={
+        "Cookie": f"tandem_session={carol}"})[0] == 429
     assert d.stop() == 0
 
 

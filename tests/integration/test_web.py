@@ -155,7 +155,8 @@ def test_read_only_viewer_and_revoke():
     assert v.pump() == websocket.ABNF.OPCODE_TEXT
     assert v.texts.pop(0) == {
         "type": "status", "owner": "alice", "permission": "read_only",
-        "share_id": sh["share_id"], "cols": 80, "rows": 24}
+        "share_id": sh["share_id"], "cols": 80, "rows": 24,
+        "role": "viewer"}
     v.wait_text("before-42")
     s.owner_runs("echo live-$((2+3))")
     v.wait_text("live-5")
