@@ -22,6 +22,7 @@ struct cmd_ctx {
 	const char	*user;
 	int		 admin;
 	int		 has_pty;
+	int		 can_prompt;	/* the channel can read a typed line */
 	const char	*address;	/* the caller's, for the audit trail */
 	const char	*password;	/* share --password, from the client */
 	struct session	*scope;		/* set: the tandem client of this
@@ -34,8 +35,10 @@ struct cmd_ctx {
 	int		 attach_viewer;	/* join as a viewer, not the owner */
 	int		 attach_rw;
 	char		 attach_share[13]; /* "" for an admin */
+	int		 prompt_password; /* set by "passwd": ask for it */
 };
 
 void	 command_run(struct cmd_ctx *, const char *, size_t);
+int	 command_password_set(struct cmd_ctx *, const char *, int);
 
 #endif

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "keyfile.h"
 #include "log.h"
+#include "prompt.h"
 #include "secrets.h"
 #include "server.h"
 #include "session.h"
@@ -110,8 +111,8 @@ const struct cmd_entry share_cmds[] = {
 	    "revoke ID", "bearer tokens for the HTTP API (doc/api.md); a new "
 	    "token is shown once", OPTS(api_token_opts), 1, 2, 0,
 	    cmd_api_token },
-	{ "passwd", "--generate", "set a random password for signing in on "
-	    "the web; it is shown once", OPTS(passwd_opts), 0, 0, 0,
+	{ "passwd", "[--generate]", "set your password for signing in on the "
+	    "web: asked twice (ssh -t), or a random one shown once", OPTS(passwd_opts), 0, 0, 0,
 	    cmd_passwd },
 	{ "weblogin", "", "print a one-time link that signs this browser in "
 	    "(5 minutes)", NULL, 0, 0, 0, 0, cmd_weblogin },
@@ -979,6 +980,8 @@ cmd_api_token(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 /* ---- passwd, weblogin ---------------------------------------------------- */
 
 #define PASSWD_GEN_LEN	16
+#define PASSWD_MIN	8
+#define PASSWD_MAX	PROMPT_MAX
 
 /*
  * An exec request has no prompt to read a password from, so the only
@@ -989,23 +992,49 @@ cmd_passwd(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 {
 	static const char	 alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 	    "abcdefghijkmnopqrstuvwxyz23456789";
-	struct audit_who	 who;
 	char			 pw[PASSWD_GEN_LEN + 1];
-	char			 hash[crypto_pwhash_STRBYTES];
 	size_t			 i;
 
-	if (!pa->present[PW_GENERATE]) {
-		cmd_fail(ctx, EXIT_USAGE, "usage: passwd --generate (there is "
-		    "no prompt over ssh: tandemd picks the password)");
-		return;
-	}
 	if (ctx->user_id == 0) {
 		cmd_fail(ctx, 1, "only a known user has a password");
+		return;
+	}
+	if (!pa->present[PW_GENERATE]) {
+		/* The channel asks, then calls command_password_set. */
+		if (ctx->can_prompt)
+			ctx->prompt_password = 1;
+		else
+			cmd_fail(ctx, EXIT_USAGE, "passwd asks on ssh's "
+			    "terminal (ssh -t HOST passwd); here use passwd "
+			    "--generate");
 		return;
 	}
 	for (i = 0; i < PASSWD_GEN_LEN; i++)
 		pw[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
 	pw[PASSWD_GEN_LEN] = '\0';
+	if (command_password_set(ctx, pw, 1) == 0)
+		buf_printf(&ctx->out, "your web password: %s\n"
+		    "sign in at /login with it; it is not shown again\n", pw);
+	sodium_memzero(pw, sizeof pw);
+}
+
+/*
+ * Set the caller's web password (Argon2id).  A typed one is 8 to
+ * PASSWD_MAX bytes.  0, or -1 with the failure in ctx.
+ */
+int
+command_password_set(struct cmd_ctx *ctx, const char *pw, int generated)
+{
+	struct audit_who	 who;
+	char			 hash[crypto_pwhash_STRBYTES];
+	size_t			 n = strlen(pw);
+	int			 r = -1;
+
+	if (n < PASSWD_MIN || n > PASSWD_MAX) {
+		cmd_fail(ctx, 1, "a password is %d to %d characters",
+		    PASSWD_MIN, PASSWD_MAX);
+		return -1;
+	}
 	if (password_hash(pw, hash) != 0 ||
 	    store_user_set_password(ctx->srv->store, ctx->user_id, hash) !=
 	    0) {
@@ -1014,12 +1043,11 @@ cmd_passwd(struct cmd_ctx *ctx, const struct cmdline_parsed *pa)
 	}
 	who_of(ctx, &who);
 	audit_log(ctx->srv, &who, "user.password", NULL, NULL, NULL,
-	    "generated=1");
-	buf_printf(&ctx->out, "your web password: %s\n"
-	    "sign in at /login with it; it is not shown again\n", pw);
+	    "generated=%d", generated);
+	r = 0;
 out:
-	sodium_memzero(pw, sizeof pw);
 	sodium_memzero(hash, sizeof hash);
+	return r;
 }
 
 static void

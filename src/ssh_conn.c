@@ -41,6 +41,7 @@
 #include "config.h"
 #include "log.h"
 #include "audit.h"
+#include "prompt.h"
 #include "screen.h"
 #include "secrets.h"
 #include "share.h"
@@ -60,6 +61,7 @@ enum chan_state {
 	CH_IDLE,	/* requests may still come */
 	CH_START_SHELL,	/* shell requested: start a session */
 	CH_START_EXEC,	/* exec requested: run a command */
+	CH_PROMPT,	/* a command reads a typed line (passwd) */
 	CH_RUNNING,	/* the owner client of a session */
 	CH_CLOSING,	/* flush output, then exit status, EOF, close */
 	CH_DONE,	/* closed from our side */
@@ -82,9 +84,13 @@ struct chan {
 	struct buf	 early;		/* input sent before the session ran */
 	struct buf	 out;
 	struct buf	 err;
+	struct prompt	*prompt;	/* CH_PROMPT */
+	char		*prompt_first;	/* the password typed first */
 	int		 exit_kind;	/* 0 none, 1 status, 2 signal */
 	int		 exit_value;
 	int		 peer_closed;
+	int		 peer_eof;	/* the client sends no more input */
+	int		 flushing;	/* inside chan_flush */
 };
 TAILQ_HEAD(chan_list, chan);
 
@@ -137,6 +143,9 @@ static void	 key_fingerprint(ssh_key, char *, size_t);
 
 static void	 chan_flush(struct chan *);
 static void	 chan_settle(struct chan *);
+static void	 chan_error(struct chan *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static void	 chan_prompt_input(struct chan *, const char *, size_t);
 
 static int
 client_write(void *ctx, const char *p, size_t n)
@@ -235,12 +244,29 @@ cb_data(ssh_session ssh, ssh_channel ch, void *data, uint32_t len,
 	}
 	if (c->state == CH_RUNNING && c->client.session != NULL)
 		return (int)session_input(c->client.session, data, len);
+	if (c->state == CH_PROMPT) {
+		chan_prompt_input(c, data, len);
+		return (int)len;
+	}
 	/* A client with piped input sends it right behind the shell
 	 * request, before the session exists: keep it for the session. */
 	if (c->state <= CH_START_EXEC &&
 	    buf_used(&c->early) + len <= SESSION_INPUT_MAX)
 		buf_append(&c->early, data, len);
 	return (int)len;	/* else nobody will read it: drop, as sshd does */
+}
+
+/* End of input: a prompt still waiting gets nothing more. */
+static void
+cb_eof(ssh_session ssh, ssh_channel ch, void *ud)
+{
+	struct chan	*c = ud;
+
+	c->peer_eof = 1;
+	if (c->state == CH_PROMPT) {
+		chan_error(c, 1, "passwd: no password given");
+		conn_mark(c->conn);
+	}
 }
 
 static void
@@ -385,6 +411,7 @@ cb_channel_open(ssh_session ssh, void *ud)
 	c->cb.userdata = c;
 	c->cb.channel_data_function = cb_data;
 	c->cb.channel_close_function = cb_close;
+	c->cb.channel_eof_function = cb_eof;
 	c->cb.channel_pty_request_function = cb_pty_request;
 	c->cb.channel_pty_window_change_function = cb_window_change;
 	c->cb.channel_env_request_function = cb_env;
@@ -794,10 +821,15 @@ chan_flush_buf(struct chan *c, struct buf *b, int is_stderr)
 static void
 chan_flush(struct chan *c)
 {
-	if (c->state == CH_DONE || c->peer_closed)
+	/* libssh may run our callbacks inside a channel write (it reads
+	 * packets while it waits): a nested flush would send the bytes the
+	 * outer one is still sending. */
+	if (c->state == CH_DONE || c->peer_closed || c->flushing)
 		return;
+	c->flushing = 1;
 	chan_flush_buf(c, &c->out, 0);
 	chan_flush_buf(c, &c->err, 1);
+	c->flushing = 0;
 	if (c->client.session != NULL)
 		session_client_drained(c->client.session, &c->client);
 }
@@ -826,10 +858,6 @@ chan_finish(struct chan *c)
 	ssh_channel_close(c->ch);
 	c->state = CH_DONE;
 }
-
-static void
-chan_error(struct chan *c, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 static void
 chan_error(struct chan *c, int status, const char *fmt, ...)
@@ -1000,6 +1028,131 @@ chan_start_shell(struct chan *c)
 }
 
 static void
+chan_cmd_ctx(struct chan *c, struct cmd_ctx *ctx)
+{
+	struct conn	*conn = c->conn;
+
+	memset(ctx, 0, sizeof *ctx);
+	ctx->srv = conn->srv;
+	ctx->address = conn->ip;
+	ctx->user_id = conn->user_id;
+	ctx->user = conn->user;
+	ctx->admin = conn->admin;
+	ctx->has_pty = c->has_pty;
+	ctx->can_prompt = 1;
+	buf_init(&ctx->out);
+	buf_init(&ctx->err);
+}
+
+/* A command has run: its output, then its exit status. */
+static void
+chan_cmd_done(struct chan *c, struct cmd_ctx *ctx)
+{
+	buf_append(&c->out, buf_ptr(&ctx->out), buf_used(&ctx->out));
+	buf_append(&c->err, buf_ptr(&ctx->err), buf_used(&ctx->err));
+	c->exit_kind = 1;
+	c->exit_value = ctx->status;
+	c->state = CH_CLOSING;
+}
+
+/* ---- passwd: two typed lines, no echo ----------------------------- */
+
+static void
+chan_prompt_start(struct chan *c)
+{
+	if ((c->prompt = malloc(sizeof *c->prompt)) == NULL) {
+		chan_error(c, 1, "out of memory");
+		return;
+	}
+	prompt_init(c->prompt);
+	c->state = CH_PROMPT;
+	buf_puts(&c->err, "New password: ");
+	/* Lines piped in arrive with the exec request. */
+	if (buf_used(&c->early) > 0) {
+		chan_prompt_input(c, buf_ptr(&c->early), buf_used(&c->early));
+		sodium_memzero(c->early.data, c->early.cap);
+		buf_free(&c->early);
+	}
+	/* The input may also have ended before the command ran. */
+	if (c->state == CH_PROMPT && c->peer_eof)
+		chan_error(c, 1, "passwd: no password given");
+}
+
+static void
+chan_prompt_line(struct chan *c)
+{
+	struct prompt	*p = c->prompt;
+	struct cmd_ctx	 ctx;
+
+	if (p->too_long) {
+		chan_error(c, 1, "passwd: a password is at most %d bytes",
+		    PROMPT_MAX);
+		return;
+	}
+	if (c->prompt_first == NULL) {
+		if ((c->prompt_first = strdup(p->line)) == NULL) {
+			chan_error(c, 1, "out of memory");
+			return;
+		}
+		prompt_clear(p);
+		buf_puts(&c->err, "Retype new password: ");
+		return;
+	}
+	if (strlen(c->prompt_first) != p->len ||
+	    sodium_memcmp(c->prompt_first, p->line, p->len) != 0) {
+		chan_error(c, 1, "passwd: the two passwords differ; nothing "
+		    "changed");
+		return;
+	}
+	chan_cmd_ctx(c, &ctx);
+	if (command_password_set(&ctx, p->line, 0) == 0)
+		buf_puts(&ctx.out, "password set: sign in at /login\n");
+	chan_cmd_done(c, &ctx);
+	buf_free(&ctx.out);
+	buf_free(&ctx.err);
+}
+
+static void
+chan_prompt_input(struct chan *c, const char *data, size_t len)
+{
+	enum prompt_event	 ev;
+	size_t			 used;
+
+	while (c->state == CH_PROMPT && len > 0) {
+		ev = prompt_feed(c->prompt, data, len, &used);
+		data += used;
+		len -= used;
+		if (ev == PROMPT_MORE)
+			break;
+		/* Nothing echoed the line's end on the client's terminal. */
+		if (c->has_pty)
+			buf_puts(&c->err, "\r\n");
+		if (ev == PROMPT_ABORT)
+			chan_error(c, 1, "passwd: cancelled");
+		else
+			chan_prompt_line(c);
+	}
+	/* Called from libssh's data callback, which may run inside one of
+	 * our own channel writes: the answer goes out from the loop. */
+	conn_mark(c->conn);
+}
+
+static void
+chan_prompt_free(struct chan *c)
+{
+	if (c->prompt != NULL) {
+		prompt_clear(c->prompt);
+		free(c->prompt);
+		c->prompt = NULL;
+	}
+	if (c->prompt_first != NULL) {
+		sodium_memzero(c->prompt_first, strlen(c->prompt_first));
+		free(c->prompt_first);
+		c->prompt_first = NULL;
+	}
+}
+
+static void
 chan_start_exec(struct chan *c)
 {
 	struct conn	*conn = c->conn;
@@ -1010,15 +1163,7 @@ chan_start_exec(struct chan *c)
 		    "ssh without a command");
 		return;
 	}
-	memset(&ctx, 0, sizeof ctx);
-	ctx.srv = conn->srv;
-	ctx.address = conn->ip;
-	ctx.user_id = conn->user_id;
-	ctx.user = conn->user;
-	ctx.admin = conn->admin;
-	ctx.has_pty = c->has_pty;
-	buf_init(&ctx.out);
-	buf_init(&ctx.err);
+	chan_cmd_ctx(c, &ctx);
 	log_info("%s from %s: exec request", conn->user, conn->addr);
 	command_run(&ctx, c->exec, strlen(c->exec));
 
@@ -1029,13 +1174,10 @@ chan_start_exec(struct chan *c)
 		if (session_attach(ctx.attach, &c->client, 1) != 0)
 			log_warn("%s: repaint on attach failed", conn->addr);
 		chan_feed_early(c);
-	} else {
-		buf_append(&c->out, buf_ptr(&ctx.out), buf_used(&ctx.out));
-		buf_append(&c->err, buf_ptr(&ctx.err), buf_used(&ctx.err));
-		c->exit_kind = 1;
-		c->exit_value = ctx.status;
-		c->state = CH_CLOSING;
-	}
+	} else if (ctx.prompt_password)
+		chan_prompt_start(c);
+	else
+		chan_cmd_done(c, &ctx);
 	buf_free(&ctx.out);
 	buf_free(&ctx.err);
 }
@@ -1046,6 +1188,7 @@ chan_free(struct chan *c)
 	size_t	 i;
 
 	chan_leave(c);
+	chan_prompt_free(c);
 	for (i = 0; i < c->nenv; i++)
 		free(c->env[i]);
 	free(c->exec);

@@ -87,8 +87,6 @@ def refused(v):
 def test_password_login_and_share():
     s = Setup()
     d = s.d
-    assert s.d.command("bob", s.bob, "passwd",
-                       check=False).returncode == 2
     pw = new_password(s)
     # Wrong, then right (JSON), then right (form) with a next page.
     st, _, body = login(d, "bob", pw + "x")
@@ -212,6 +210,53 @@ def test_hostile_and_rate_limit():
     st, _, body = login(d, "bob", pw)
     assert st == 429 and json.loads(body)["error"] == "rate_limited"
     assert d.alive()
+    assert d.stop() == 0
+
+
+def test_passwd_prompt():
+    s = Setup()
+    d = s.d
+    pw = "correct horse \u00e9t\u00e9"
+    # Piped: two lines; the prompts go to stderr.
+    r = d.ssh("bob", s.bob, "passwd", input=f"{pw}\n{pw}\n")
+    assert r.returncode == 0 and "password set" in r.stdout, r
+    assert "New password: " in r.stderr and "Retype" in r.stderr
+    assert login(d, "bob", pw)[0] == 303
+    for text, why in ((f"{pw}\n{pw}x\n", "differ"),
+                      ("short\nshort\n", "8 to 256"),
+                      ("x" * 300 + "\n", "at most 256"),
+                      ("", "no password given"),
+                      ("only-one-line\n", "no password given"),
+                      ("abc\x03", "cancelled")):
+        r = d.ssh("bob", s.bob, "passwd", input=text)
+        assert r.returncode == 1 and why in r.stderr, (text[:20], r)
+    assert login(d, "bob", pw)[0] == 303      # unchanged
+    # On a terminal: no echo, erase works, the line ends with Enter.
+    from harness import Tmux
+    t = Tmux(d.work, " ".join(d.ssh_argv("bob", s.bob, "passwd",
+                                         tty=True)), name="passwd")
+    t.wait_for("New password:")
+    t.type("second-passwordX")
+    t.send("BSpace")
+    t.send("Enter")
+    t.wait_for("Retype new password:")
+    t.type("second-password")
+    t.send("Enter")
+    t.wait_for("password set")
+    assert "second-password" not in t.screen()
+    assert login(d, "bob", "second-password")[0] == 303
+    assert login(d, "bob", pw)[0] == 401
+    assert "second-password" not in d.log()
+    # The tandem client inside a session cannot prompt.
+    from test_client import ask, request
+    env_file = d.work.join("tandem-env")
+    s.owner_runs(f'printf %s "$TANDEM" > {env_file}.tmp && '
+                 f'mv {env_file}.tmp {env_file}')
+    wait_until(lambda: os.path.exists(env_file), what="$TANDEM")
+    with open(env_file) as f:
+        path, sid, secret = f.read().rsplit(",", 2)
+    answer = ask(path, request(sid, secret, ["passwd"]))
+    assert answer["status"] == 2 and "ssh -t" in answer["stderr"], answer
     assert d.stop() == 0
 
 
