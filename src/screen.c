@@ -119,6 +119,7 @@ struct screen {
 
 	struct modes	 modes;
 	struct scanner	 scan;
+	int		 region_partial;	/* DECSTBM short of the screen */
 
 	/* Input not yet given to libvterm, and room to join it to more. */
 	char		 hold[2 * HOLD_MAX];
@@ -1142,6 +1143,15 @@ scan_csi(struct screen *s, char final)
 	if (final == 'p' && sc->leader == 0 && sc->ninter == 1 &&
 	    sc->inter == '!') {
 		modes_reset(&s->modes, 0);
+		s->region_partial = 0;
+		return;
+	}
+	if (final == 'r' && sc->leader == 0 && sc->ninter == 0) {
+		/* Missing or 0 means the edge; libvterm ignores a region of
+		 * fewer than two rows, as terminals do. */
+		s->region_partial = sc->param[0] > 1 ||
+		    (sc->nparam > 1 && sc->param[1] > 0 &&
+		    sc->param[1] < s->rows);
 		return;
 	}
 	if ((final != 'h' && final != 'l') || sc->ninter != 0)
@@ -1167,8 +1177,10 @@ scan_escape(struct screen *s, unsigned char c)
 		s->modes.keypad = 1;
 	else if (c == '>')
 		s->modes.keypad = 0;
-	else if (c == 'c')
+	else if (c == 'c') {
 		modes_reset(&s->modes, 1);
+		s->region_partial = 0;
+	}
 }
 
 static void
@@ -1872,6 +1884,13 @@ screen_render_frame(struct screen *s, struct screen_frame *f,
  * so that bytes of tandem's own (the owner's window title) can go into
  * the owner's raw stream here without splitting one of the program's.
  */
+/* A scroll region short of the whole screen is set (see vtscan.h). */
+int
+screen_region_partial(const struct screen *s)
+{
+	return s->region_partial;
+}
+
 int
 screen_at_boundary(const struct screen *s)
 {

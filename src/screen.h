@@ -38,6 +38,7 @@ const char	*screen_title(const struct screen *);
 int		 screen_altscreen(const struct screen *);
 int		 screen_row_text(const struct screen *, int, struct buf *);
 int		 screen_at_boundary(const struct screen *);
+int		 screen_region_partial(const struct screen *);
 
 int		 screen_render_full(struct screen *, struct buf *, int);
 int		 screen_render_modes(const struct screen *, struct buf *);
