@@ -1879,20 +1879,10 @@ screen_render_frame(struct screen *s, struct screen_frame *f,
 	return 0;
 }
 
-/*
- * Whether the stream fed so far ends between sequences and characters,
- * so that bytes of tandem's own (the owner's window title) can go into
- * the owner's raw stream here without splitting one of the program's.
- */
+
 /* A scroll region short of the whole screen is set (see vtscan.h). */
 int
 screen_region_partial(const struct screen *s)
 {
 	return s->region_partial;
-}
-
-int
-screen_at_boundary(const struct screen *s)
-{
-	return s->scan.state == SCAN_GROUND && s->nhold == 0;
 }

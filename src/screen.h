@@ -37,7 +37,6 @@ void		 screen_cursor(const struct screen *, int *row, int *col,
 const char	*screen_title(const struct screen *);
 int		 screen_altscreen(const struct screen *);
 int		 screen_row_text(const struct screen *, int, struct buf *);
-int		 screen_at_boundary(const struct screen *);
 int		 screen_region_partial(const struct screen *);
 
 int		 screen_render_full(struct screen *, struct buf *, int);

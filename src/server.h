@@ -38,6 +38,7 @@ struct server_stats {
 	uint64_t	 grace_timeouts;
 	uint64_t	 sessions_started;
 	uint64_t	 tokens_refused;	/* share tokens refused */
+	uint64_t	 model_bytes_skipped;	/* floods the model skipped */
 };
 
 struct server {

@@ -3,7 +3,12 @@
  *
  * Output path: the PTY master is read at most 64 KiB per wakeup (uv_poll
  * is level-triggered, so a busy PTY cannot starve other handles); the
- * bytes go first to the owner client, raw, then into the screen model.
+ * bytes go first to the owner client, raw, then to the screen model's
+ * backlog.  libvterm is slower than a PTY on scrolling text, so the
+ * model is fed only when someone needs it (a frame, a join, a resize,
+ * a re-attach) or the backlog reaches MODEL_BACKLOG_MAX, and a flood of
+ * plain text is skipped down to what the final screen shows (vtscan.h):
+ * the owner never waits for the model.
  * When the owner falls SESSION_OWNER_HIGH bytes behind, reading stops
  * until it is back under SESSION_OWNER_LOW.  With no owner attached the
  * PTY is always read, so a detached program never blocks.
@@ -36,6 +41,9 @@
 #include "util.h"
 
 #define READ_BUDGET	(64 * 1024)
+#define MODEL_BACKLOG_MAX	(1024 * 1024)
+/* Below this, a backlog is fed whole: skipping is for floods. */
+#define MODEL_SKIP_MIN		(64 * 1024)
 #define KILL_GRACE_MS	3000
 #define MAX_ENV		96
 
@@ -43,6 +51,7 @@ static void	 session_read(struct session *);
 static void	 session_end(struct session *, int);
 static void	 on_pty(uv_poll_t *, int, int);
 static void	 frames_schedule(struct session *);
+static void	 model_queue(struct session *, const char *, size_t);
 static void	 owner_title(struct session *);
 static void	 session_audit(struct session *, const char *, const char *,
 		    const char *);
@@ -127,6 +136,7 @@ on_handle_closed(uv_handle_t *h)
 		return;
 	screen_free(s->screen);
 	buf_free(&s->input);
+	buf_free(&s->backlog);
 	free(s);
 }
 
@@ -158,6 +168,9 @@ session_new(struct server *srv, const struct session_params *p, char *err,
 	s->cols = p->cols;
 	s->state = SESSION_DISCONNECTED;
 	buf_init(&s->input);
+	buf_init(&s->backlog);
+	vtscan_init(&s->scan);
+	vtscan_init(&s->scan_backlog);
 	TAILQ_INIT(&s->viewers);
 
 	s->screen = screen_new(p->rows, p->cols, srv->cfg->scrollback);
@@ -284,6 +297,7 @@ session_attach(struct session *s, struct client *c, int full)
 	/* A re-attaching terminal has seen none of the stream: repaint it
 	 * from the model, entering the alternate screen if the program is
 	 * in it, so that the raw bytes that follow land where they should. */
+	session_model_sync(s);
 	if (screen_altscreen(s->screen))
 		buf_puts(&repaint, "\033[?1049h");
 	if (screen_render_full(s->screen, &repaint, 1) != 0 ||
@@ -391,6 +405,8 @@ session_resize(struct session *s, int rows, int cols)
 		return -1;
 	if (rows == s->rows && cols == s->cols)
 		return 0;
+	/* What was written at the old size is laid out at the old size. */
+	session_model_sync(s);
 	if (screen_resize(s->screen, rows, cols) != 0)
 		return -1;
 	s->rows = rows;
@@ -401,6 +417,56 @@ session_resize(struct session *s, int rows, int cols)
 		log_warn("session %s: size not recorded", s->id);
 	frames_schedule(s);
 	return 0;
+}
+
+/* ---- the screen model ------------------------------------------------ */
+
+static void
+model_feed(void *ctx, const char *p, size_t n)
+{
+	screen_feed(ctx, p, n);
+}
+
+static int
+model_may_skip(void *ctx)
+{
+	return !screen_region_partial(ctx);
+}
+
+/* Bring the screen model up to date with the stream. */
+void
+session_model_sync(struct session *s)
+{
+	struct vtscan_sink	 sink = { model_feed, model_may_skip, s->screen };
+	size_t			 n = buf_used(&s->backlog), skipped;
+
+	if (n == 0)
+		return;
+	if (n < MODEL_SKIP_MIN)
+		screen_feed(s->screen, buf_ptr(&s->backlog), n);
+	else {
+		skipped = vtscan_feed_skipping(&s->scan_backlog,
+		    buf_ptr(&s->backlog), n, s->rows, &sink);
+		s->skipped += skipped;
+		s->srv->stats.model_bytes_skipped += skipped;
+	}
+	buf_reset(&s->backlog);
+	s->scan_backlog = s->scan;
+}
+
+static void
+model_queue(struct session *s, const char *p, size_t n)
+{
+	vtscan_run(&s->scan, p, n);
+	if (buf_append(&s->backlog, p, n) != 0) {
+		/* No memory for the backlog: feed now, slowly but right. */
+		session_model_sync(s);
+		screen_feed(s->screen, p, n);
+		s->scan_backlog = s->scan;
+		return;
+	}
+	if (buf_used(&s->backlog) >= MODEL_BACKLOG_MAX)
+		session_model_sync(s);
 }
 
 /* One read of at most READ_BUDGET bytes; returns bytes read, 0 at EOF. */
@@ -416,7 +482,7 @@ read_once(struct session *s)
 	if (n <= 0)
 		return 0;	/* EIO: every slave fd is closed */
 	owner_send(s, data, (size_t)n);
-	screen_feed(s->screen, data, (size_t)n);
+	model_queue(s, data, (size_t)n);
 	if (s->title_pending)
 		owner_title(s);
 	frames_schedule(s);
@@ -584,12 +650,13 @@ owner_title(struct session *s)
 	if (s->owner_client == NULL)
 		return;
 	/* Never between the bytes of one of the program's sequences. */
-	if (!screen_at_boundary(s->screen)) {
+	if (!vtscan_at_boundary(&s->scan)) {
 		s->title_pending = 1;
 		return;
 	}
 	s->title_pending = 0;
 	if (s->nviewers == 0) {
+		session_model_sync(s);
 		buf_printf(&t, "\033]2;%s\007", screen_title(s->screen));
 	} else {
 		buf_printf(&t, "\033]2;[tandem: %d viewer%s:", s->nviewers,
@@ -659,6 +726,7 @@ frames_render(struct session *s)
 
 	s->frame_pending = 0;
 	s->last_frame_ms = uv_now(s->srv->loop);
+	session_model_sync(s);
 	TAILQ_FOREACH_SAFE(c, &s->viewers, entry, next)
 		viewer_render(s, c);
 }
@@ -712,6 +780,7 @@ session_viewer_add(struct session *s, struct client *c)
 	TAILQ_INSERT_TAIL(&s->viewers, c, entry);
 	s->nviewers++;
 	c->ops->write(c->ctx, enter, sizeof enter - 1);
+	session_model_sync(s);
 	viewer_render(s, c);
 	owner_title(s);
 	log_info("session %s: %s joined as %s viewer from %s", s->id,

@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "filter.h"
 #include "store.h"
+#include "vtscan.h"
 
 struct server;
 struct screen;
@@ -104,6 +105,12 @@ struct session {
 	char			 control_secret[65];
 
 	struct screen		*screen;
+	/* Output the owner has been sent and the screen model not yet:
+	 * fed at the next frame, or on demand, skipping floods. */
+	struct buf		 backlog;
+	struct vtscan		 scan;		/* at the end of the stream */
+	struct vtscan		 scan_backlog;	/* at the backlog's start */
+	uint64_t		 skipped;	/* bytes the model skipped */
 	struct client		*owner_client;
 	struct client_list	 viewers;
 	int			 nviewers;
@@ -138,5 +145,6 @@ void		 session_viewer_resize(struct session *, struct client *,
 int		 session_viewers_kick(struct session *, const char *,
 		    const char *);
 int		 session_share_viewers(struct session *, const char *);
+void		 session_model_sync(struct session *);
 
 #endif

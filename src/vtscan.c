@@ -189,7 +189,7 @@ sgr_resets(const char *p, size_t len)
 
 /* Feed the SGR sequences of p[a, b) as one piece. */
 static void
-feed_sgr(const char *p, size_t a, size_t b, vtscan_feed_fn *feed, void *ctx)
+feed_sgr(const char *p, size_t a, size_t b, const struct vtscan_sink *k)
 {
 	struct buf	 sgr = BUF_INIT;
 	const char	*e;
@@ -206,18 +206,18 @@ feed_sgr(const char *p, size_t a, size_t b, vtscan_feed_fn *feed, void *ctx)
 		a += len;
 	}
 	if (buf_used(&sgr) > 0)
-		feed(ctx, buf_ptr(&sgr), buf_used(&sgr));
+		k->feed(k->ctx, buf_ptr(&sgr), buf_used(&sgr));
 	buf_free(&sgr);
 }
 
 /*
- * Feed p[0, n) to feed(), in pieces, leaving out the part of each plain
- * run that its last 2 * rows + 2 newlines scroll away; start is the
- * scanner's state at p.  Returns the bytes left out.
+ * Feed p[0, n) to the sink, in pieces, leaving out the part of each
+ * plain run that its last 2 * rows + 2 newlines scroll away; start is
+ * the scanner's state at p.  Returns the bytes left out.
  */
 size_t
 vtscan_feed_skipping(const struct vtscan *start, const char *p, size_t n,
-    int rows, vtscan_feed_fn *feed, void *ctx)
+    int rows, const struct vtscan_sink *k)
 {
 	struct vtscan	 v = *start;
 	size_t		 i = 0, fed = 0, skipped = 0, end, cut;
@@ -235,16 +235,19 @@ vtscan_feed_skipping(const struct vtscan *start, const char *p, size_t n,
 		cut = tail_start(p, i, end, 2 * rows + 2);
 		if (cut - i >= VTSCAN_SKIP_MIN) {
 			if (i > fed)
-				feed(ctx, p + fed, i - fed);
-			feed_sgr(p, i, cut, feed, ctx);
-			skipped += cut - i;
-			fed = cut;
+				k->feed(k->ctx, p + fed, i - fed);
+			fed = i;
+			if (k->may_skip(k->ctx)) {
+				feed_sgr(p, i, cut, k);
+				skipped += cut - i;
+				fed = cut;
+			}
 		}
 		/* A run ends at a sequence, a control, or the end. */
 		v.utf8 = 0;
 		i = end;
 	}
 	if (n > fed)
-		feed(ctx, p + fed, n - fed);
+		k->feed(k->ctx, p + fed, n - fed);
 	return skipped;
 }

@@ -14,8 +14,8 @@
  *   row written before the last 2 * rows + 2 newlines of the run has
  *   scrolled away by its end.  The skipped part's SGR sequences are fed
  *   (they set the pen the rest is drawn with); its lines never reach the
- *   scrollback.  The caller must not ask for skipping while a partial
- *   scroll region is set: a cursor below such a region writes over the
+ *   scrollback.  No skip may happen while a partial scroll region is
+ *   set (the sink says): a cursor below such a region writes over the
  *   same row without scrolling, and there what came before shows.
  */
 #ifndef TANDEM_VTSCAN_H
@@ -31,12 +31,19 @@ struct vtscan {
 	uint8_t		 utf8;		/* continuation bytes still due */
 };
 
-typedef void	 vtscan_feed_fn(void *, const char *, size_t);
+/* Where vtscan_feed_skipping sends the bytes to feed.  may_skip is
+ * asked before each skip, with everything before it fed: 0 keeps the
+ * run whole (a partial scroll region is set by then). */
+struct vtscan_sink {
+	void	 (*feed)(void *, const char *, size_t);
+	int	 (*may_skip)(void *);
+	void	*ctx;
+};
 
 void	 vtscan_init(struct vtscan *);
 void	 vtscan_run(struct vtscan *, const char *, size_t);
 int	 vtscan_at_boundary(const struct vtscan *);
 size_t	 vtscan_feed_skipping(const struct vtscan *, const char *, size_t,
-	    int, vtscan_feed_fn *, void *);
+	    int, const struct vtscan_sink *);
 
 #endif

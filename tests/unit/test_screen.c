@@ -1288,30 +1288,6 @@ test_reset(void)
 	buf_free(&out);
 }
 
-/* Where tandem may put bytes of its own into the owner's stream. */
-static void
-test_boundary(void)
-{
-	static const struct {
-		const char	*feed;
-		int		 at;
-	} steps[] = {
-		{ "abc", 1 }, { "\033[3", 0 }, { "1m", 1 }, { "\xc3", 0 },
-		{ "\xa9", 1 }, { "\033]2;title", 0 }, { "\007", 1 },
-		{ "\033", 0 }, { "[?2004h", 1 },
-	};
-	struct screen	*s = screen_new(24, 80, 0);
-	size_t		 i;
-
-	for (i = 0; s != NULL && i < sizeof steps / sizeof steps[0]; i++) {
-		screen_feed(s, steps[i].feed, strlen(steps[i].feed));
-		if (screen_at_boundary(s) != steps[i].at)
-			fprintf(stderr, "boundary step %zu\n", i);
-		CHECK_INT(screen_at_boundary(s), steps[i].at);
-	}
-	screen_free(s);
-}
-
 int
 main(void)
 {
@@ -1333,6 +1309,5 @@ main(void)
 	test_resize();
 	test_title_text();
 	test_reset();
-	test_boundary();
 	return check_done("test_screen");
 }

@@ -71,6 +71,14 @@ sink_feed(void *ctx, const char *p, size_t n)
 	k->pieces++;
 }
 
+static int
+sink_may_skip(void *ctx)
+{
+	struct sink	*k = ctx;
+
+	return !screen_region_partial(k->screen);
+}
+
 /* Feed stream both ways; the screens must match.  Returns the bytes
  * skipped. */
 static size_t
@@ -78,6 +86,7 @@ compare(const char *what, const char *stream, size_t n, size_t chunk)
 {
 	struct screen	*exact = screen_new(ROWS, COLS, 0);
 	struct sink	 k = { screen_new(ROWS, COLS, 0), 0 };
+	struct vtscan_sink sink = { sink_feed, sink_may_skip, &k };
 	struct vtscan	 v;
 	struct buf	 a = BUF_INIT, b = BUF_INIT;
 	size_t		 i, len, skipped = 0;
@@ -87,7 +96,7 @@ compare(const char *what, const char *stream, size_t n, size_t chunk)
 	for (i = 0; i < n; i += len) {
 		len = n - i < chunk ? n - i : chunk;
 		skipped += vtscan_feed_skipping(&v, stream + i, len, ROWS,
-		    sink_feed, &k);
+		    &sink);
 		vtscan_run(&v, stream + i, len);
 	}
 	CHECK(screen_render_full(exact, &a, 0) == 0);
@@ -171,6 +180,20 @@ test_skipping(void)
 	for (i = 0; i < 200; i++)
 		buf_printf(&b, "step %zu\r\n\033[Aprogress %zu%%", i, i % 100);
 	compare("progress", buf_ptr(&b), buf_used(&b), 1 << 22);
+	buf_reset(&b);
+
+	/* A partial scroll region with the cursor below it: each line
+	 * overwrites the last row, so nothing may be skipped. */
+	buf_puts(&b, "\033[1;10r\033[24;1H");
+	for (i = 0; i < 3000; i++)
+		buf_printf(&b, "a line much longer than the ones to come %zu\r\n",
+		    i);
+	for (i = 0; i < 100; i++)
+		buf_puts(&b, "short\r\n");
+	CHECK_INT(compare("region", buf_ptr(&b), buf_used(&b), 1 << 22), 0);
+	buf_puts(&b, "\033[r");
+	add_lines(&b, 0, 3000, 0);
+	CHECK(compare("region reset", buf_ptr(&b), buf_used(&b), 1 << 22) > 0);
 	buf_reset(&b);
 
 	/* Short output: nothing to skip. */
