@@ -79,6 +79,8 @@ static const struct config_entry config_table[] = {
 	{ "accept_env", CONFIG_ENV, F(accept_env), 0, CONFIG_MAX_ENV },
 	{ "share_max_expiry", CONFIG_DURATION, F(share_max_expiry), 1,
 	    10LL * 365 * 86400 },
+	{ "viewer_stall_timeout", CONFIG_DURATION, F(viewer_stall_timeout),
+	    1, CONFIG_MAX_DURATION },
 	{ "web_root", CONFIG_ABSPATH, F(web_root), 0, 0 },
 	{ "public_url", CONFIG_URL, F(public_url), 0, 0 },
 };
@@ -151,6 +153,7 @@ config_defaults(struct config *cfg)
 	cfg->keepalive_count_max = 3;
 	cfg->scrollback = 1000;
 	cfg->share_max_expiry = 365 * 86400;
+	cfg->viewer_stall_timeout = 60;
 	for (i = 0; i < sizeof config_default_env / sizeof *config_default_env;
 	    i++)
 		cfg->accept_env[i] = config_strdup(config_default_env[i]);

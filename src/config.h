@@ -34,7 +34,8 @@ struct config {
 	int64_t			 keepalive_interval;	/* 30 s, 0 = off */
 	int			 keepalive_count_max;	/* 3 */
 	size_t			 scrollback;
-	int64_t			 share_max_expiry;	/* 1y */		/* 1000 lines */
+	int64_t			 share_max_expiry;	/* 1y */
+	int64_t			 viewer_stall_timeout;	/* 60 s */
 	char			*web_root;		/* TANDEM_WEBDIR: the viewer page */
 	char			*public_url;		/* NULL: http://HTTP_LISTEN */
 	char			*accept_env[CONFIG_MAX_ENV]; /* LANG LC_* COLORTERM */

@@ -39,6 +39,8 @@ struct server_stats {
 	uint64_t	 sessions_started;
 	uint64_t	 tokens_refused;	/* share tokens refused */
 	uint64_t	 model_bytes_skipped;	/* floods the model skipped */
+	uint64_t	 viewer_resyncs;	/* stalled, then a snapshot */
+	uint64_t	 viewers_stall_dropped;	/* stalled too long */
 };
 
 struct server {

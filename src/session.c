@@ -32,6 +32,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "fanout.h"
 #include "log.h"
 #include "pty.h"
 #include "screen.h"
@@ -50,9 +51,7 @@
 static void	 session_read(struct session *);
 static void	 session_end(struct session *, int);
 static void	 on_pty(uv_poll_t *, int, int);
-static void	 frames_schedule(struct session *);
 static void	 model_queue(struct session *, const char *, size_t);
-static void	 owner_title(struct session *);
 static void	 session_audit(struct session *, const char *, const char *,
 		    const char *);
 
@@ -134,6 +133,7 @@ on_handle_closed(uv_handle_t *h)
 
 	if (--s->handles_open > 0)
 		return;
+	fanout_free(s);
 	screen_free(s->screen);
 	buf_free(&s->input);
 	buf_free(&s->backlog);
@@ -197,8 +197,10 @@ session_new(struct server *srv, const struct session_params *p, char *err,
 	uv_poll_init(srv->loop, &s->poll, s->master);
 	uv_timer_init(srv->loop, &s->kill_timer);
 	uv_timer_init(srv->loop, &s->frame_timer);
+	uv_timer_init(srv->loop, &s->stall_timer);
 	s->poll.data = s->kill_timer.data = s->frame_timer.data = s;
-	s->handles_open = 3;
+	s->stall_timer.data = s;
+	s->handles_open = 4;
 	poll_update(s);
 
 	memset(&row, 0, sizeof row);
@@ -305,7 +307,7 @@ session_attach(struct session *s, struct client *c, int full)
 		r = -1;
 	buf_free(&repaint);
 	if (s->nviewers > 0)
-		owner_title(s);	/* the repaint restored the program's */
+		fanout_owner_title(s);	/* the repaint restored the program's */
 	return r;
 }
 
@@ -415,7 +417,7 @@ session_resize(struct session *s, int rows, int cols)
 		log_warn("session %s: TIOCSWINSZ: %s", s->id, strerror(errno));
 	if (store_session_set_size(s->srv->store, s->id, cols, rows) != 0)
 		log_warn("session %s: size not recorded", s->id);
-	frames_schedule(s);
+	fanout_schedule(s);
 	return 0;
 }
 
@@ -484,8 +486,8 @@ read_once(struct session *s)
 	owner_send(s, data, (size_t)n);
 	model_queue(s, data, (size_t)n);
 	if (s->title_pending)
-		owner_title(s);
-	frames_schedule(s);
+		fanout_owner_title(s);
+	fanout_schedule(s);
 	return n;
 }
 
@@ -511,9 +513,7 @@ void
 session_client_drained(struct session *s, struct client *c)
 {
 	if (c->viewer) {
-		if (c->behind && c->ops->queued(c->ctx) <
-		    VIEWER_QUEUE_BUDGET / 2)
-			frames_schedule(s);
+		fanout_drained(s, c);
 		return;
 	}
 	if (!s->paused || s->owner_client != c || s->exited)
@@ -618,6 +618,7 @@ session_end(struct session *s, int wstatus)
 	uv_close((uv_handle_t *)&s->poll, on_handle_closed);
 	uv_close((uv_handle_t *)&s->kill_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&s->frame_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&s->stall_timer, on_handle_closed);
 }
 
 /* Daemon shutdown: the program is hung up and the session recorded as
@@ -631,240 +632,4 @@ session_shutdown(struct session *s)
 	kill(-s->pid, SIGCONT);
 	s->exited = 1;
 	session_end(s, W_EXITCODE(0, SIGHUP));
-}
-
-/* ---- viewers --------------------------------------------------------- */
-
-/*
- * The owner always knows who is watching: the terminal title says so
- * while anyone is, and goes back to the program's own title when the
- * last viewer leaves.
- */
-static void
-owner_title(struct session *s)
-{
-	struct buf	 t = BUF_INIT;
-	struct client	*v;
-	int		 shown = 0;
-
-	if (s->owner_client == NULL)
-		return;
-	/* Never between the bytes of one of the program's sequences. */
-	if (!vtscan_at_boundary(&s->scan)) {
-		s->title_pending = 1;
-		return;
-	}
-	s->title_pending = 0;
-	if (s->nviewers == 0) {
-		session_model_sync(s);
-		buf_printf(&t, "\033]2;%s\007", screen_title(s->screen));
-	} else {
-		buf_printf(&t, "\033]2;[tandem: %d viewer%s:", s->nviewers,
-		    s->nviewers == 1 ? "" : "s");
-		TAILQ_FOREACH(v, &s->viewers, entry) {
-			if (shown++ == 5) {
-				buf_puts(&t, " ...");
-				break;
-			}
-			buf_printf(&t, " %s", v->user[0] ? v->user : "guest");
-		}
-		buf_puts(&t, "]\007");
-	}
-	owner_send(s, buf_ptr(&t), buf_used(&t));
-	buf_free(&t);
-}
-
-static void
-viewer_notice_small(struct session *s, struct client *c, struct buf *out)
-{
-	buf_printf(out, "\033[0m\033[H\033[2J\r\n  This session is %dx%d and "
-	    "your terminal is %dx%d.\r\n  Make your terminal at least as "
-	    "large to watch it.\r\n", s->cols, s->rows, c->cols, c->rows);
-}
-
-/*
- * Send a viewer what changed since its last frame.  A viewer whose queue
- * is over budget is skipped and marked behind: its next frame is simply
- * a larger diff, so a slow viewer costs nothing while it lags.
- */
-static void
-viewer_render(struct session *s, struct client *c)
-{
-	struct buf	 out = BUF_INIT;
-
-	if (c->ops->queued(c->ctx) > VIEWER_QUEUE_BUDGET) {
-		c->behind = 1;
-		return;
-	}
-	c->behind = 0;
-	if (c->cols < s->cols || c->rows < s->rows) {
-		if (!c->too_small) {
-			c->too_small = 1;
-			viewer_notice_small(s, c, &out);
-		}
-	} else {
-		if (c->too_small) {
-			c->too_small = 0;
-			buf_puts(&out, "\033[0m\033[H\033[2J");
-			screen_frame_free(c->frame);
-			c->frame = screen_frame_new();
-		}
-		if (c->frame == NULL ||
-		    screen_render_frame(s->screen, c->frame, &out) != 0)
-			log_warn("session %s: frame for %s failed", s->id,
-			    c->address);
-	}
-	if (buf_used(&out) > 0)
-		c->ops->write(c->ctx, buf_ptr(&out), buf_used(&out));
-	buf_free(&out);
-}
-
-static void
-frames_render(struct session *s)
-{
-	struct client	*c, *next;
-
-	s->frame_pending = 0;
-	s->last_frame_ms = uv_now(s->srv->loop);
-	session_model_sync(s);
-	TAILQ_FOREACH_SAFE(c, &s->viewers, entry, next)
-		viewer_render(s, c);
-}
-
-static void
-on_frame_timer(uv_timer_t *t)
-{
-	frames_render(t->data);
-}
-
-/*
- * Frames are coalesced under a burst (at most one per FRAME_INTERVAL_MS)
- * but a change after a quiet moment goes out at once, so that typing
- * reaches viewers without delay.
- */
-static void
-frames_schedule(struct session *s)
-{
-	uint64_t	 now, since;
-
-	if (s->nviewers == 0 || s->frame_pending || s->ended)
-		return;
-	now = uv_now(s->srv->loop);
-	since = now - s->last_frame_ms;
-	if (since >= FRAME_INTERVAL_MS) {
-		frames_render(s);
-		return;
-	}
-	s->frame_pending = 1;
-	uv_timer_start(&s->frame_timer, on_frame_timer,
-	    FRAME_INTERVAL_MS - since, 0);
-}
-
-/* Join: the viewer's terminal goes to its alternate screen (its own
- * screen comes back when it leaves) and gets a full repaint. */
-int
-session_viewer_add(struct session *s, struct client *c)
-{
-	static const char enter[] = "\033[?1049h\033[H\033[2J";
-
-	if (s->ended)
-		return -1;
-	c->viewer = 1;
-	c->session = s;
-	c->connected_at = time_now();
-	c->behind = 0;
-	c->too_small = 0;
-	input_filter_init(&c->filter);
-	if ((c->frame = screen_frame_new()) == NULL)
-		return -1;
-	TAILQ_INSERT_TAIL(&s->viewers, c, entry);
-	s->nviewers++;
-	c->ops->write(c->ctx, enter, sizeof enter - 1);
-	session_model_sync(s);
-	viewer_render(s, c);
-	owner_title(s);
-	log_info("session %s: %s joined as %s viewer from %s", s->id,
-	    c->user[0] ? c->user : "guest",
-	    c->read_write ? "read_write" : "read_only", c->address);
-	return 0;
-}
-
-void
-session_viewer_remove(struct session *s, struct client *c)
-{
-	struct audit_who	 who = { c->user_id, c->user[0] ? c->user :
-				    "guest", c->address };
-
-	if (c->session != s || !c->viewer)
-		return;
-	TAILQ_REMOVE(&s->viewers, c, entry);
-	s->nviewers--;
-	c->session = NULL;
-	screen_frame_free(c->frame);
-	c->frame = NULL;
-	owner_title(s);
-	audit_log(s->srv, &who, "viewer.leave", s->id,
-	    c->share_id[0] ? c->share_id : NULL, NULL, "transport=%s",
-	    c->transport);
-	log_info("session %s: viewer %s left", s->id, who.name);
-}
-
-/* read_only viewers never reach the PTY; read_write viewers do, without
- * the replies their terminal sends on its own (filter.h). */
-void
-session_viewer_input(struct session *s, struct client *c, const char *p,
-    size_t n)
-{
-	struct buf	 clean = BUF_INIT;
-
-	if (!c->read_write || s->ended)
-		return;
-	if (input_filter_run(&c->filter, p, n, &clean) == 0)
-		session_input(s, buf_ptr(&clean), buf_used(&clean));
-	buf_free(&clean);
-}
-
-/* A viewer's size never changes the session's; it only decides whether
- * the viewer can see the whole screen. */
-void
-session_viewer_resize(struct session *s, struct client *c, int rows,
-    int cols)
-{
-	c->rows = rows;
-	c->cols = cols;
-	viewer_render(s, c);
-}
-
-/*
- * Disconnect the viewers of one share (share_id) or all of them (NULL),
- * telling each why.  Returns how many went.
- */
-int
-session_viewers_kick(struct session *s, const char *share_id,
-    const char *why)
-{
-	struct client	*c, *next;
-	int		 n = 0;
-
-	TAILQ_FOREACH_SAFE(c, &s->viewers, entry, next) {
-		if (share_id != NULL && strcmp(c->share_id, share_id) != 0)
-			continue;
-		session_viewer_remove(s, c);
-		c->ops->detached(c->ctx, why);
-		n++;
-	}
-	return n;
-}
-
-int
-session_share_viewers(struct session *s, const char *share_id)
-{
-	struct client	*c;
-	int		 n = 0;
-
-	TAILQ_FOREACH(c, &s->viewers, entry) {
-		if (strcmp(c->share_id, share_id) == 0)
-			n++;
-	}
-	return n;
 }

@@ -4,11 +4,12 @@
  * the owner's connection goes away the program keeps running
  * ("disconnected") until the owner attaches again or the program exits.
  *
- * Clients are the transports attached to a session (today an SSH
- * channel).  The session talks to them only through struct client_ops,
- * so that the byte path stays readable: PTY -> session -> client.
- * The owner client receives the raw PTY stream; a re-attaching owner
- * first gets a repaint rendered from the screen model.
+ * Clients are the transports attached to a session (an SSH channel or
+ * a WebSocket).  The session talks to them only through struct
+ * client_ops, so that the byte path stays readable: PTY -> session ->
+ * client.  The owner client receives the raw PTY stream; a re-attaching
+ * owner first gets a repaint rendered from the screen model.  Viewers
+ * get frames rendered from the model, shared among them (fanout.c).
  */
 #ifndef TANDEM_SESSION_H
 #define TANDEM_SESSION_H
@@ -22,6 +23,7 @@
 
 #include "buf.h"
 #include "filter.h"
+#include "frameq.h"
 #include "store.h"
 #include "vtscan.h"
 
@@ -36,18 +38,27 @@ struct session;
 #define SESSION_INPUT_MAX	(8 * 1024 * 1024)
 
 struct client_ops {
-	/* Queue bytes for the client; -1 if it cannot take them. */
+	/* Owner: queue bytes for the client; -1 if it cannot take them. */
 	int	 (*write)(void *, const char *, size_t);
-	/* Bytes queued and not yet sent. */
+	/* Owner: bytes queued and not yet sent. */
 	size_t	 (*queued)(void *);
+	/* Viewers: chunks were added to client->queue; send them when the
+	 * connection can take them, and call session_client_drained. */
+	void	 (*kick)(void *);
 	/* The session ended: wstatus is a waitpid() status. */
 	void	 (*ended)(void *, int);
-	/* The client was detached by the session (why: a message). */
+	/* The client was detached by the session (why: a message).  A
+	 * stalled viewer is hung up on at once: it reads nothing. */
 	void	 (*detached)(void *, const char *);
 };
 
-/* A viewer is sent frames rendered from the screen model, never the raw
- * stream, and stops being sent them while this much is queued for it. */
+/*
+ * A viewer is sent frames rendered from the screen model, never the raw
+ * stream.  Past VIEWER_QUEUE_BUDGET bytes queued it stalls: what it has
+ * not begun is dropped, nothing more is queued, and once it has sent
+ * everything it gets a fresh snapshot and goes on live.  A viewer
+ * stalled for viewer_stall_timeout seconds is disconnected.
+ */
 #define VIEWER_QUEUE_BUDGET	(128 * 1024)
 #define FRAME_INTERVAL_MS	16
 
@@ -64,11 +75,14 @@ struct client {
 	int			 read_write;
 	int64_t			 user_id;	/* 0: anonymous */
 	char			 user[33];
-	char			 share_id[13];	/* "" for an admin */
-	const char		*transport;	/* "ssh" */
+	char			 share_id[13];	/* "" for an owner or admin */
+	const char		*transport;	/* "ssh", "websocket" */
 	int64_t			 connected_at;
-	struct screen_frame	*frame;
-	int			 behind;	/* frames skipped: catch up */
+	struct frameq		 queue;		/* frames not yet sent */
+	int			 in_step;	/* has every shared frame */
+	int			 needs_snapshot;
+	int			 stalled;
+	uint64_t		 stalled_ms;	/* since when (loop time) */
 	int			 too_small;
 	struct input_filter	 filter;
 };
@@ -114,9 +128,12 @@ struct session {
 	struct client		*owner_client;
 	struct client_list	 viewers;
 	int			 nviewers;
+	struct screen_frame	*shared;	/* what viewers in step show */
 	uv_timer_t		 frame_timer;
 	int			 frame_pending;
 	uint64_t		 last_frame_ms;
+	uv_timer_t		 stall_timer;
+	int			 nstalled;
 	struct buf		 input;		/* waiting for the PTY */
 	int			 paused;	/* not reading: owner is behind */
 	int			 title_pending;	/* owner title waits for a

@@ -168,6 +168,15 @@ client_queued(void *ctx)
 }
 
 static void
+client_kick(void *ctx)
+{
+	struct chan	*c = ctx;
+
+	chan_flush(c);
+	conn_mark(c->conn);
+}
+
+static void
 client_ended(void *ctx, int wstatus)
 {
 	struct chan	*c = ctx;
@@ -199,12 +208,20 @@ client_detached(void *ctx, const char *why)
 	c->exit_kind = 1;
 	c->exit_value = 0;
 	c->state = CH_CLOSING;
+	/* A viewer that stopped reading would never see the message, and
+	 * the connection would linger: hang up. */
+	if (c->client.stalled && c->conn->close_reason == NULL) {
+		c->conn->close_reason = strdup(why);
+		conn_mark(c->conn);
+		return;
+	}
 	chan_settle(c);
 }
 
 static const struct client_ops chan_client_ops = {
 	.write = client_write,
 	.queued = client_queued,
+	.kick = client_kick,
 	.ended = client_ended,
 	.detached = client_detached,
 };
@@ -818,6 +835,38 @@ chan_flush_buf(struct chan *c, struct buf *b, int is_stderr)
 	}
 }
 
+/* A viewer's frames, sent from the shared chunks as the window allows. */
+static void
+chan_flush_queue(struct chan *c)
+{
+	struct frameq	*q = &c->client.queue;
+	struct chunk	*k;
+	uint32_t	 win;
+	size_t		 off, n;
+	int		 w;
+
+	if (!c->client.viewer)
+		return;
+	while ((k = frameq_first(q, &off)) != NULL) {
+		if ((win = ssh_channel_window_size(c->ch)) == 0)
+			return;
+		n = k->len - off;
+		if (n > win)
+			n = win;
+		if (n > WRITE_CHUNK)
+			n = WRITE_CHUNK;
+		w = ssh_channel_write(c->ch, chunk_data(k) + off, (uint32_t)n);
+		if (w == SSH_ERROR) {
+			frameq_drop_unsent(q);
+			frameq_consume(q, q->bytes);
+			return;
+		}
+		if (w <= 0)
+			return;
+		frameq_consume(q, (size_t)w);
+	}
+}
+
 static void
 chan_flush(struct chan *c)
 {
@@ -827,6 +876,7 @@ chan_flush(struct chan *c)
 	if (c->state == CH_DONE || c->peer_closed || c->flushing)
 		return;
 	c->flushing = 1;
+	chan_flush_queue(c);
 	chan_flush_buf(c, &c->out, 0);
 	chan_flush_buf(c, &c->err, 1);
 	c->flushing = 0;

@@ -47,10 +47,7 @@
 #define WS_SESSION_PATH	"/ws/session/"
 #define WS_MSG_MAX	(64 * 1024)	/* one client message, any type */
 #define WS_RX_CHUNK	(16 * 1024)	/* lws delivers at most this */
-#define WS_FRAME_MAX	(16 * 1024)	/* one binary frame to the client */
-/* Far above the session's frame budget (VIEWER_QUEUE_BUDGET): reached
- * only if a single repaint is huge or the viewer stopped reading. */
-#define WS_OUT_MAX	(4 * 1024 * 1024)
+#define WS_FRAME_MAX	FRAME_CHUNK_MAX	/* one binary frame to the client */
 #define WS_REASON_MAX	123		/* a close frame's reason, RFC 6455 */
 /* The close opcode of lws_write: part of lws's ABI-stable enum, but left
  * out of the public header (lws-write.h), which reserves the value. */
@@ -71,7 +68,6 @@ struct wsconn {
 	int		 joined;	/* client is a viewer of a session */
 
 	struct buf	 texts;		/* [uint32_t len][bytes] records */
-	struct buf	 out;		/* binary bytes for the viewer */
 
 	struct buf	 rx;		/* the text message being received */
 	size_t		 rx_len;	/* bytes of the current message */
@@ -275,6 +271,23 @@ metrics_render(struct server *srv, struct buf *b)
 	    (unsigned long long)srv->stats.logins,
 	    (unsigned long long)srv->stats.auth_failures,
 	    (unsigned long long)srv->stats.tokens_refused);
+	r |= buf_printf(b,
+	    "# HELP tandem_viewer_resyncs_total Viewers that fell over their "
+	    "queue budget, had their backlog dropped and were sent a fresh "
+	    "snapshot.\n"
+	    "# TYPE tandem_viewer_resyncs_total counter\n"
+	    "tandem_viewer_resyncs_total %llu\n"
+	    "# HELP tandem_viewer_stall_disconnects_total Viewers "
+	    "disconnected after viewer_stall_timeout without reading.\n"
+	    "# TYPE tandem_viewer_stall_disconnects_total counter\n"
+	    "tandem_viewer_stall_disconnects_total %llu\n"
+	    "# HELP tandem_model_skipped_bytes_total Output the screen model "
+	    "skipped in floods of plain text.\n"
+	    "# TYPE tandem_model_skipped_bytes_total counter\n"
+	    "tandem_model_skipped_bytes_total %llu\n",
+	    (unsigned long long)srv->stats.viewer_resyncs,
+	    (unsigned long long)srv->stats.viewers_stall_dropped,
+	    (unsigned long long)srv->stats.model_bytes_skipped);
 	return r;
 }
 
@@ -1173,20 +1186,26 @@ ws_close(struct wsconn *w, int code, const char *why)
 	if (w->closing)
 		return;
 	ws_json(w, json_pack("{s:s, s:s}", "type", "closed", "reason", why));
-	/* The screen still queued is moot now. */
-	buf_reset(&w->out);
 	w->closing = 1;
 	w->close_code = code;
 	snprintf(w->close_reason, sizeof w->close_reason, "%s", why);
 	lws_callback_on_writable(w->wsi);
 }
 
+/*
+ * A frame's chunk goes out from the shared memory itself: lws writes the
+ * WebSocket header into the FRAME_PRE bytes in front of it.
+ */
+_Static_assert(LWS_PRE <= FRAME_PRE, "a chunk must have room for LWS_PRE");
+
 static int
 ws_writeable(struct wsconn *w)
 {
 	static unsigned char	 frame[LWS_PRE + WS_FRAME_MAX];
+	struct frameq		*q = &w->client.queue;
+	struct chunk		*k;
 	uint32_t		 n;
-	size_t			 len;
+	size_t			 off;
 
 	if (buf_used(&w->texts) >= sizeof n) {
 		memcpy(&n, buf_ptr(&w->texts), sizeof n);
@@ -1195,15 +1214,13 @@ ws_writeable(struct wsconn *w)
 		if (lws_write(w->wsi, frame + LWS_PRE, n, LWS_WRITE_TEXT) <
 		    (int)n)
 			return -1;
-	} else if (buf_used(&w->out) > 0) {
-		len = buf_used(&w->out);
-		if (len > WS_FRAME_MAX)
-			len = WS_FRAME_MAX;
-		memcpy(frame + LWS_PRE, buf_ptr(&w->out), len);
-		buf_consume(&w->out, len);
-		if (lws_write(w->wsi, frame + LWS_PRE, len,
-		    LWS_WRITE_BINARY) < (int)len)
+	} else if (!w->closing && (k = frameq_first(q, &off)) != NULL) {
+		/* lws sends a frame whole (it keeps what the socket does not
+		 * take), so off is always 0. */
+		if (lws_write(w->wsi, chunk_data(k) + off, k->len - off,
+		    LWS_WRITE_BINARY) < (int)(k->len - off))
 			return -1;
+		frameq_consume(q, k->len - off);
 		if (w->client.session != NULL)
 			session_client_drained(w->client.session, &w->client);
 	} else if (w->closing && !w->close_sent) {
@@ -1222,31 +1239,19 @@ ws_writeable(struct wsconn *w)
 			return -1;
 	} else if (w->closing)
 		return -1;
-	if (buf_used(&w->texts) > 0 || buf_used(&w->out) > 0 || w->closing)
+	if (buf_used(&w->texts) > 0 || (!w->closing && q->bytes > 0) ||
+	    w->closing)
 		lws_callback_on_writable(w->wsi);
 	return 0;
 }
 
 /* ---- WebSocket viewer: the client_ops of the session ----------------- */
 
+/* A viewer is sent frames only (kick); nothing else writes to it. */
 static int
 ws_client_write(void *ctx, const char *p, size_t n)
 {
-	struct wsconn	*w = ctx;
-
-	if (w->closing)
-		return -1;
-	if (buf_used(&w->out) + n > WS_OUT_MAX ||
-	    buf_append(&w->out, p, n) != 0) {
-		/* Not removed here: the session may be walking its viewers.
-		 * The socket's CLOSED callback removes it. */
-		log_warn("websocket viewer %s: too far behind, closing", w->ip);
-		ws_close(w, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-		    "the viewer fell too far behind");
-		return -1;
-	}
-	lws_callback_on_writable(w->wsi);
-	return 0;
+	return -1;
 }
 
 static size_t
@@ -1254,10 +1259,18 @@ ws_client_queued(void *ctx)
 {
 	struct wsconn	*w = ctx;
 
-	return buf_used(&w->out);
+	return w->client.queue.bytes;
 }
 
-/* Viewers are detached rather than ended; kept for completeness. */
+static void
+ws_client_kick(void *ctx)
+{
+	struct wsconn	*w = ctx;
+
+	if (!w->closing)
+		lws_callback_on_writable(w->wsi);
+}
+
 static void
 ws_client_ended(void *ctx, int wstatus)
 {
@@ -1267,12 +1280,20 @@ ws_client_ended(void *ctx, int wstatus)
 static void
 ws_client_detached(void *ctx, const char *why)
 {
-	ws_close(ctx, LWS_CLOSE_STATUS_NORMAL, why);
+	struct wsconn	*w = ctx;
+
+	ws_close(w, LWS_CLOSE_STATUS_NORMAL, why);
+	/* A viewer that stopped reading would never take the close frame:
+	 * hang up now. */
+	if (w->client.stalled)
+		lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK,
+		    LWS_TO_KILL_ASYNC);
 }
 
 static const struct client_ops ws_client_ops = {
 	.write = ws_client_write,
 	.queued = ws_client_queued,
+	.kick = ws_client_kick,
 	.ended = ws_client_ended,
 	.detached = ws_client_detached,
 };
@@ -1577,7 +1598,6 @@ ws_closed(struct wsconn *w)
 	if (w->client.session != NULL)
 		session_viewer_remove(w->client.session, &w->client);
 	buf_free(&w->texts);
-	buf_free(&w->out);
 	buf_free(&w->rx);
 }
 
