@@ -88,7 +88,8 @@ def test_stalled_viewer_resyncs():
         # Memory stays bounded: the viewer's backlog was dropped, not
         # kept (3000 screens of ~40 KB went by; kept, they add ~20 MB
         # here; dropped, ~4 MB of libssh's and the kernel's buffers).
-        assert peak - base < 12 * 1024, (base, peak)
+        if not harness.SAN:     # ASan's quarantine keeps freed memory
+            assert peak - base < 12 * 1024, (base, peak)
         st = metric(metrics(d), "tandem_viewer_resyncs_total")
         assert st == resyncs, "resynchronised while stopped?"
     finally:

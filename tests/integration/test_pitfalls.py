@@ -243,9 +243,9 @@ def test_stalled_client_does_not_block_loop():
     # Output queues are bounded (about 1 MiB queued per session plus
     # what libssh holds for the client's window), so once they are full
     # memory stays flat however long the clients stall.
-    assert max(samples) < 100 * 1024, samples
-    assert max(samples) - base < 40 * 1024, (base, samples)
     if not harness.SAN:   # ASan's quarantine holds on to freed memory
+        assert max(samples) < 100 * 1024, samples
+        assert max(samples) - base < 40 * 1024, (base, samples)
         assert samples[-1] - samples[3] < 4 * 1024, samples
     # The stalled clients resume and are served again.
     proxy.stalled.clear()
