@@ -33,9 +33,10 @@ packages="build-essential autoconf automake libtool pkg-config
 # and sqlite3 serve its checks and debugging;
 # less and vim-tiny are full-screen programs viewers must see as the
 # owner does; nodejs, npm and chromium run the browser viewer test
-# (playwright-core drives /usr/bin/chromium; it never downloads a browser).
+# (playwright-core drives /usr/bin/chromium; it never downloads a browser);
+# openssl makes the TLS test's throwaway certificate.
 test_packages="openssh-client tmux python3 python3-websocket procps psmisc
-	sqlite3 less vim-tiny nodejs chromium"
+	sqlite3 less vim-tiny nodejs chromium openssl"
 
 if [ "$with_test" = 1 ]; then
 	packages="$packages $test_packages"

@@ -178,7 +178,8 @@ ssh_target(struct server *srv, char *host, size_t hostlen, char *port,
 static void
 web_base(struct server *srv, char *out, size_t outlen)
 {
-	char	 host[256];
+	const char	*scheme = srv->cfg->tls_cert != NULL ? "https" : "http";
+	char		 host[256];
 
 	if (srv->cfg->public_url != NULL && srv->cfg->public_url[0] != '\0') {
 		snprintf(out, outlen, "%s", srv->cfg->public_url);
@@ -193,11 +194,11 @@ web_base(struct server *srv, char *out, size_t outlen)
 		if (gethostname(host, sizeof host) != 0)
 			snprintf(host, sizeof host, "localhost");
 		host[sizeof host - 1] = '\0';
-		snprintf(out, outlen, "http://%s%s", host,
+		snprintf(out, outlen, "%s://%s%s", scheme, host,
 		    strrchr(srv->http_addr, ':'));
 		return;
 	}
-	snprintf(out, outlen, "http://%s", srv->http_addr);
+	snprintf(out, outlen, "%s://%s", scheme, srv->http_addr);
 }
 
 /*

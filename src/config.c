@@ -83,6 +83,8 @@ static const struct config_entry config_table[] = {
 	    1, CONFIG_MAX_DURATION },
 	{ "web_root", CONFIG_ABSPATH, F(web_root), 0, 0 },
 	{ "public_url", CONFIG_URL, F(public_url), 0, 0 },
+	{ "tls_cert", CONFIG_STRING, F(tls_cert), 0, 0 },
+	{ "tls_key", CONFIG_STRING, F(tls_key), 0, 0 },
 };
 #undef F
 
@@ -182,6 +184,8 @@ config_free(struct config *cfg)
 	free(cfg->command);
 	free(cfg->web_root);
 	free(cfg->public_url);
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
 	config_env_free(cfg->accept_env, cfg->naccept_env);
 	memset(cfg, 0, sizeof *cfg);
 }

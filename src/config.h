@@ -38,6 +38,8 @@ struct config {
 	int64_t			 viewer_stall_timeout;	/* 60 s */
 	char			*web_root;		/* TANDEM_WEBDIR: the viewer page */
 	char			*public_url;		/* NULL: http://HTTP_LISTEN */
+	char			*tls_cert;		/* PEM; NULL: plain HTTP */
+	char			*tls_key;		/* PEM, with tls_cert */
 	char			*accept_env[CONFIG_MAX_ENV]; /* LANG LC_* COLORTERM */
 	size_t			 naccept_env;
 };

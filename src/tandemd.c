@@ -22,7 +22,8 @@
 
 static const char usage_text[] =
 "usage: tandemd [--config FILE] [--data-dir DIR] [--ssh-listen ADDR:PORT]\n"
-"               [--http-listen ADDR:PORT]\n"
+"               [--http-listen ADDR:PORT] [--public-url URL]\n"
+"               [--tls-cert FILE --tls-key FILE]\n"
 "               [--log-file FILE] [--log-level LEVEL] [--enroll POLICY]\n"
 "       tandemd [--data-dir DIR] user add NAME --key FILE [--admin]\n"
 "       tandemd [--data-dir DIR] user list [--json]\n"
@@ -59,6 +60,9 @@ parse_args(int argc, char **argv, struct config *cfg)
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "ssh-listen", required_argument, NULL, 's' },
 		{ "http-listen", required_argument, NULL, 'H' },
+		{ "public-url", required_argument, NULL, 'u' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
 		{ "log-file", required_argument, NULL, 'l' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "enroll", required_argument, NULL, 'e' },
@@ -74,7 +78,7 @@ parse_args(int argc, char **argv, struct config *cfg)
 
 	/* '+' stops at the first non-option: "user add --key" is the
 	 * subcommand's, not ours. */
-	while ((ch = getopt_long(argc, argv, "+c:d:s:H:l:L:e:hV", longopts,
+	while ((ch = getopt_long(argc, argv, "+c:d:s:H:u:C:K:l:L:e:hV", longopts,
 	    NULL)) != -1) {
 		const char *key = NULL;
 		switch (ch) {
@@ -82,6 +86,9 @@ parse_args(int argc, char **argv, struct config *cfg)
 		case 'd': key = "data_dir"; break;
 		case 's': key = "ssh_listen"; break;
 		case 'H': key = "http_listen"; break;
+		case 'u': key = "public_url"; break;
+		case 'C': key = "tls_cert"; break;
+		case 'K': key = "tls_key"; break;
 		case 'l': key = "log_file"; break;
 		case 'L': key = "log_level"; break;
 		case 'e': key = "enroll"; break;

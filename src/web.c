@@ -1674,6 +1674,34 @@ static const struct lws_protocols web_protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
+/*
+ * TLS: both files or neither, readable now (lws's own message would only
+ * say that the vhost failed).
+ */
+static int
+tls_files_check(const struct config *cfg, char *err, size_t errlen)
+{
+	const char	*files[2] = { cfg->tls_cert, cfg->tls_key };
+	const char	*names[2] = { "tls_cert", "tls_key" };
+	int		 i, fd;
+
+	if ((files[0] == NULL) != (files[1] == NULL)) {
+		snprintf(err, errlen, "%s is set without %s: TLS needs both "
+		    "(--tls-cert FILE --tls-key FILE)", files[0] ? names[0] :
+		    names[1], files[0] ? names[1] : names[0]);
+		return -1;
+	}
+	for (i = 0; files[0] != NULL && i < 2; i++) {
+		if ((fd = open(files[i], O_RDONLY | O_CLOEXEC)) == -1) {
+			snprintf(err, errlen, "%s %s: %s", names[i], files[i],
+			    strerror(errno));
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 int
 web_start(struct server *srv, char *err, size_t errlen)
 {
@@ -1689,6 +1717,8 @@ web_start(struct server *srv, char *err, size_t errlen)
 		    srv->cfg->http_listen);
 		return -1;
 	}
+	if (tls_files_check(srv->cfg, err, errlen) != 0)
+		return -1;
 	/* lws takes an interface name or a numeric address. */
 	snprintf(iface, sizeof iface, "%s",
 	    strcmp(host, "localhost") == 0 ? "127.0.0.1" : host);
@@ -1703,6 +1733,8 @@ web_start(struct server *srv, char *err, size_t errlen)
 	loops[0] = srv->loop;
 	info.options = LWS_SERVER_OPTION_LIBUV |
 	    LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	if (srv->cfg->tls_cert != NULL)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.foreign_loops = loops;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.gid = -1;
@@ -1725,9 +1757,21 @@ web_start(struct server *srv, char *err, size_t errlen)
 	info.uid = -1;
 	if (strchr(iface, ':') == NULL)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (srv->cfg->tls_cert != NULL) {
+		/* lws decides a vhost's TLS by this flag on the vhost too. */
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = srv->cfg->tls_cert;
+		info.ssl_private_key_filepath = srv->cfg->tls_key;
+	}
 	if ((web->vh = lws_create_vhost(web->ctx, &info)) == NULL) {
-		snprintf(err, errlen, "cannot listen on %s",
-		    srv->cfg->http_listen);
+		if (srv->cfg->tls_cert != NULL)
+			snprintf(err, errlen, "cannot listen on %s with TLS: "
+			    "is %s a PEM certificate and %s its PEM private "
+			    "key?", srv->cfg->http_listen, srv->cfg->tls_cert,
+			    srv->cfg->tls_key);
+		else
+			snprintf(err, errlen, "cannot listen on %s",
+			    srv->cfg->http_listen);
 		lws_context_destroy(web->ctx);
 		free(web);
 		return -1;
@@ -1736,7 +1780,8 @@ web_start(struct server *srv, char *err, size_t errlen)
 	snprintf(srv->http_addr, sizeof srv->http_addr, "%s%s%s:%d",
 	    strchr(iface, ':') ? "[" : "", iface,
 	    strchr(iface, ':') ? "]" : "", lws_get_vhost_listen_port(web->vh));
-	log_info("listening for http on %s", srv->http_addr);
+	log_info("listening for %s on %s", srv->cfg->tls_cert ? "https" :
+	    "http", srv->http_addr);
 	return 0;
 }
 

@@ -118,7 +118,7 @@ class Daemon:
             m = wait_until(lambda: self._ready(), timeout=20,
                            what="tandemd to listen")
             self.port = int(m.group(1))
-            h = re.search(r"listening for http on 127\.0\.0\.1:(\d+)",
+            h = re.search(r"listening for https? on 127\.0\.0\.1:(\d+)",
                           self.log()[self._log_from:])
             self.http_port = int(h.group(1)) if h else None
         return self
