@@ -114,16 +114,20 @@ static const struct lws_protocol_vhost_options web_headers[] = {
  * never from the request, so no path can leave the folder.
  */
 static const struct web_asset {
-	const char	*url;		/* under /assets/, or NULL: the page */
+	const char	*url;		/* under /assets/, or NULL: a page */
 	const char	*file;		/* in web_root */
 	const char	*type;
+	const char	*csp;		/* NULL: the viewer's for a page */
 } web_assets[] = {
-	{ NULL, "viewer.html", "text/html; charset=utf-8" },
-	{ "viewer.js", "viewer.js", "text/javascript; charset=utf-8" },
-	{ "viewer.css", "viewer.css", "text/css; charset=utf-8" },
-	{ "signin.js", "signin.js", "text/javascript; charset=utf-8" },
-	{ "xterm.js", "xterm.js", "text/javascript; charset=utf-8" },
-	{ "xterm.css", "xterm.css", "text/css; charset=utf-8" },
+	{ NULL, "viewer.html", "text/html; charset=utf-8", NULL },
+	{ "viewer.js", "viewer.js", "text/javascript; charset=utf-8", NULL },
+	{ "viewer.css", "viewer.css", "text/css; charset=utf-8", NULL },
+	{ "signin.js", "signin.js", "text/javascript; charset=utf-8", NULL },
+	{ "manager.js", "manager.js", "text/javascript; charset=utf-8",
+	    NULL },
+	{ "manager.css", "manager.css", "text/css; charset=utf-8", NULL },
+	{ "xterm.js", "xterm.js", "text/javascript; charset=utf-8", NULL },
+	{ "xterm.css", "xterm.css", "text/css; charset=utf-8", NULL },
 };
 
 static void
@@ -363,8 +367,9 @@ http_static(struct server *srv, struct lws *wsi, const struct web_asset *a)
 		    "not found (the viewer page is not installed)\n");
 	}
 	r = http_respond_with(wsi, HTTP_STATUS_OK, a->type, buf_ptr(&b),
-	    buf_used(&b), NULL, NULL, a->url == NULL ? CSP_VIEWER :
-	    CSP_DEFAULT, a->url == NULL ? CACHE_NONE : CACHE_ASSET, 1);
+	    buf_used(&b), NULL, NULL, a->csp != NULL ? a->csp :
+	    a->url == NULL ? CSP_VIEWER : CSP_DEFAULT,
+	    a->url == NULL ? CACHE_NONE : CACHE_ASSET, 1);
 	buf_free(&b);
 	return r;
 }
@@ -564,7 +569,12 @@ api_request(struct server *srv, struct lws *wsi, const char *path,
 #define CLAIM_PATH	"/claim/"
 
 static const struct web_asset signin_page = {
-	NULL, "signin.html", "text/html; charset=utf-8"
+	NULL, "signin.html", "text/html; charset=utf-8", CSP_DEFAULT
+};
+
+/* The session manager: no inline style, so the strict policy. */
+static const struct web_asset manager_page = {
+	NULL, "manager.html", "text/html; charset=utf-8", CSP_DEFAULT
 };
 
 static int
@@ -890,6 +900,17 @@ redirect_signin(struct lws *wsi, const char *path)
 	return http_redirect(wsi, loc);
 }
 
+/* GET /: the session manager, for a signed-in browser. */
+static int
+manager(struct server *srv, struct lws *wsi)
+{
+	struct store_user	 u;
+
+	if (web_user(srv, wsi, &u) != 0)
+		return redirect_signin(wsi, "/");
+	return http_static(srv, wsi, &manager_page);
+}
+
 /* GET /session/ID: the viewer page, for a signed-in browser. */
 static int
 session_page(struct server *srv, struct lws *wsi, const char *path)
@@ -1104,7 +1125,9 @@ http_request(struct server *srv, struct lws *wsi, struct wsconn *w,
 		buf_free(&b);
 		return r;
 	}
-	if (strcmp(path, "/") == 0 || strcmp(path, LOGIN_PATH) == 0)
+	if (strcmp(path, "/") == 0)
+		return manager(srv, wsi);
+	if (strcmp(path, LOGIN_PATH) == 0)
 		return http_static(srv, wsi, &signin_page);
 	if (strncmp(path, LOGIN_LINK_PATH, strlen(LOGIN_LINK_PATH)) == 0)
 		return login_link(srv, wsi, path + strlen(LOGIN_LINK_PATH));

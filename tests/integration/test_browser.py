@@ -44,6 +44,20 @@ def setup():
     return Setup(config={"web_root": WEB_DIST})
 
 
+def browser_ready():
+    """Chromium, node and playwright-core must be there: contrib/deps.sh
+    --test installs them and make runs npm ci.  Missing, the test fails
+    (a browser test that skips itself proves nothing)."""
+    missing = [what for what, ok in (
+        (CHROMIUM, os.path.exists(CHROMIUM)),
+        ("node", shutil.which("node") is not None),
+        ("playwright-core", os.path.isdir(os.path.join(
+            NODE_MODULES, "playwright-core"))))
+        if not ok]
+    assert not missing, f"missing for the browser tests: {missing} " \
+        "(sh contrib/deps.sh --test, then make)"
+
+
 def test_build_tree_page_found_without_web_root():
     """A tandemd run from its build tree serves the build's page when
     web_root (default: the install folder) has none."""
@@ -109,11 +123,7 @@ def test_static_files_and_share_urls():
 
 
 def test_viewer_page_in_chromium():
-    if not os.path.exists(CHROMIUM) or shutil.which("node") is None or \
-            not os.path.isdir(os.path.join(NODE_MODULES, "playwright-core")):
-        print("test_browser: chromium, node or playwright-core missing; "
-              "skipped")
-        return
+    browser_ready()
     s = setup()
     s.owner_runs("echo owner-marker-$((6*7))")
     s.owner.wait_for(r"owner-marker-42")
