@@ -215,6 +215,51 @@ out:
 }
 
 static void
+viewers_event(struct session *s, int what)
+{
+	struct client	*c;
+
+	TAILQ_FOREACH(c, &s->viewers, entry) {
+		if (c->ops->event != NULL)
+			c->ops->event(c->ctx, what);
+	}
+}
+
+/* The session's size changed: viewers that draw their own terminal
+ * (a browser's) follow it; the next frame repaints in full. */
+void
+fanout_resized(struct session *s)
+{
+	viewers_event(s, CLIENT_RESIZED);
+	fanout_schedule(s);
+}
+
+static void
+on_roster_timer(uv_timer_t *t)
+{
+	struct session	*s = t->data;
+
+	s->roster_dirty = 0;
+	s->last_roster_ms = uv_now(s->srv->loop);
+	viewers_event(s, CLIENT_ROSTER);
+}
+
+/* Who is watching changed: say so at most once a second, so that a
+ * crowd joining costs one message per viewer per second. */
+static void
+roster_changed(struct session *s)
+{
+	uint64_t	 now = uv_now(s->srv->loop), wait = 0;
+
+	if (s->roster_dirty || s->ended)
+		return;
+	s->roster_dirty = 1;
+	if (now - s->last_roster_ms < ROSTER_INTERVAL_MS)
+		wait = s->last_roster_ms + ROSTER_INTERVAL_MS - now;
+	uv_timer_start(&s->roster_timer, on_roster_timer, wait, 0);
+}
+
+static void
 frames_render(struct session *s)
 {
 	struct chunks	 diff = { NULL, 0 }, snap = { NULL, 0 };
@@ -335,6 +380,7 @@ session_viewer_add(struct session *s, struct client *c)
 	s->nviewers++;
 	viewer_queue_own(c, enter, sizeof enter - 1);
 	fanout_owner_title(s);
+	roster_changed(s);
 	/* Right away after a quiet moment; with the next frame during a
 	 * burst, so that a crowd joining shares its snapshots. */
 	fanout_schedule(s);
@@ -361,6 +407,8 @@ session_viewer_remove(struct session *s, struct client *c)
 	c->session = NULL;
 	frameq_clear(&c->queue);
 	fanout_owner_title(s);
+	roster_changed(s);
+	fanout_schedule(s);
 	audit_log(s->srv, &who, "viewer.leave", s->id,
 	    c->share_id[0] ? c->share_id : NULL, NULL, "transport=%s",
 	    c->transport);

@@ -11,6 +11,7 @@ struct session;
 void	 fanout_schedule(struct session *);
 void	 fanout_owner_title(struct session *);
 void	 fanout_drained(struct session *, struct client *);
+void	 fanout_resized(struct session *);
 void	 fanout_free(struct session *);
 
 #endif

@@ -198,9 +198,10 @@ session_new(struct server *srv, const struct session_params *p, char *err,
 	uv_timer_init(srv->loop, &s->kill_timer);
 	uv_timer_init(srv->loop, &s->frame_timer);
 	uv_timer_init(srv->loop, &s->stall_timer);
+	uv_timer_init(srv->loop, &s->roster_timer);
 	s->poll.data = s->kill_timer.data = s->frame_timer.data = s;
-	s->stall_timer.data = s;
-	s->handles_open = 4;
+	s->stall_timer.data = s->roster_timer.data = s;
+	s->handles_open = 5;
 	poll_update(s);
 
 	memset(&row, 0, sizeof row);
@@ -417,7 +418,7 @@ session_resize(struct session *s, int rows, int cols)
 		log_warn("session %s: TIOCSWINSZ: %s", s->id, strerror(errno));
 	if (store_session_set_size(s->srv->store, s->id, cols, rows) != 0)
 		log_warn("session %s: size not recorded", s->id);
-	fanout_schedule(s);
+	fanout_resized(s);
 	return 0;
 }
 
@@ -619,6 +620,7 @@ session_end(struct session *s, int wstatus)
 	uv_close((uv_handle_t *)&s->kill_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&s->frame_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&s->stall_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&s->roster_timer, on_handle_closed);
 }
 
 /* Daemon shutdown: the program is hung up and the session recorded as

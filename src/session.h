@@ -45,6 +45,9 @@ struct client_ops {
 	/* Viewers: chunks were added to client->queue; send them when the
 	 * connection can take them, and call session_client_drained. */
 	void	 (*kick)(void *);
+	/* Viewers, optional: the session's size (CLIENT_RESIZED) or its
+	 * list of viewers (CLIENT_ROSTER, at most once a second) changed. */
+	void	 (*event)(void *, int);
 	/* The session ended: wstatus is a waitpid() status. */
 	void	 (*ended)(void *, int);
 	/* The client was detached by the session (why: a message).  A
@@ -61,6 +64,10 @@ struct client_ops {
  */
 #define VIEWER_QUEUE_BUDGET	(128 * 1024)
 #define FRAME_INTERVAL_MS	16
+#define ROSTER_INTERVAL_MS	1000
+
+#define CLIENT_RESIZED	1
+#define CLIENT_ROSTER	2
 
 struct client {
 	const struct client_ops	*ops;
@@ -134,6 +141,9 @@ struct session {
 	uint64_t		 last_frame_ms;
 	uv_timer_t		 stall_timer;
 	int			 nstalled;
+	uv_timer_t		 roster_timer;
+	int			 roster_dirty;	/* viewers joined or left */
+	uint64_t		 last_roster_ms;
 	struct buf		 input;		/* waiting for the PTY */
 	int			 paused;	/* not reading: owner is behind */
 	int			 title_pending;	/* owner title waits for a

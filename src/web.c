@@ -49,6 +49,7 @@
 #define WS_RX_CHUNK	(16 * 1024)	/* lws delivers at most this */
 #define WS_FRAME_MAX	FRAME_CHUNK_MAX	/* one binary frame to the client */
 #define WS_REASON_MAX	123		/* a close frame's reason, RFC 6455 */
+#define WS_ROSTER_NAMES	50		/* names in a viewers message */
 /* The close opcode of lws_write: part of lws's ABI-stable enum, but left
  * out of the public header (lws-write.h), which reserves the value. */
 #define WS_WRITE_CLOSE	((enum lws_write_protocol)4)
@@ -1285,6 +1286,35 @@ ws_client_queued(void *ctx)
 	return w->client.queue.bytes;
 }
 
+/* Messages of the session's: its size, who watches it. */
+static void
+ws_client_event(void *ctx, int what)
+{
+	struct wsconn	*w = ctx;
+	struct session	*s = w->client.session;
+	struct client	*c;
+	json_t		*names;
+	int		 n = 0;
+
+	if (s == NULL || w->closing)
+		return;
+	if (what == CLIENT_RESIZED) {
+		ws_json(w, json_pack("{s:s, s:i, s:i}", "type", "resize",
+		    "cols", s->cols, "rows", s->rows));
+		return;
+	}
+	if ((names = json_array()) == NULL)
+		return;
+	TAILQ_FOREACH(c, &s->viewers, entry) {
+		if (n++ == WS_ROSTER_NAMES)
+			break;
+		json_array_append_new(names, json_string(c->user[0] ?
+		    c->user : "guest"));
+	}
+	ws_json(w, json_pack("{s:s, s:i, s:o}", "type", "viewers", "count",
+	    s->nviewers, "names", names));
+}
+
 static void
 ws_client_kick(void *ctx)
 {
@@ -1317,6 +1347,7 @@ static const struct client_ops ws_client_ops = {
 	.write = ws_client_write,
 	.queued = ws_client_queued,
 	.kick = ws_client_kick,
+	.event = ws_client_event,
 	.ended = ws_client_ended,
 	.detached = ws_client_detached,
 };

@@ -16,6 +16,7 @@
 	    window.location.pathname);
 	var term, ws = null, closedFinal = false, retry = 0, retryTimer = null;
 	var readWrite = false, everJoined = false;
+	var bannerText = '', watching = 0;
 	var encoder = new TextEncoder();
 
 	function setBanner(text, cls) {
@@ -94,20 +95,32 @@
 			term.resize(cols, rows);
 	}
 
+	/* Our terminal is the session's size: say so, so that the server
+	 * does not think it too small. */
+	function tellSize() {
+		if (ws !== null && ws.readyState === 1)
+			ws.send(JSON.stringify({ type: 'resize', cols: term.cols,
+			    rows: term.rows }));
+	}
+
+	/* The banner: whose session and how, and how many watch. */
+	function showBanner() {
+		setBanner(bannerText + (watching > 0 ? ' \u2014 ' + watching +
+		    ' watching' : ''), readWrite ? 'read-write' : 'read-only');
+	}
+
 	function onStatus(msg) {
 		everJoined = true;
 		retry = 0;
 		readWrite = msg.permission === 'read_write';
 		term.options.disableStdin = !readWrite;
-		setBanner((msg.role === 'owner' ? 'Your session' :
+		bannerText = (msg.role === 'owner' ? 'Your session' :
 		    (msg.owner || 'unknown') + '\'s session') + ' \u2014 ' +
 		    (readWrite ? 'read-write' : 'read-only') +
-		    (msg.role === 'admin' ? ' (admin)' : ''),
-		    readWrite ? 'read-write' : 'read-only');
+		    (msg.role === 'admin' ? ' (admin)' : '');
+		showBanner();
 		resizeTo(msg.cols, msg.rows);
-		/* Our terminal is the session's size: say so. */
-		ws.send(JSON.stringify({ type: 'resize', cols: term.cols,
-		    rows: term.rows }));
+		tellSize();
 		if (readWrite)
 			term.focus();
 	}
@@ -127,6 +140,12 @@
 			break;
 		case 'resize':
 			resizeTo(msg.cols, msg.rows);
+			tellSize();
+			break;
+		case 'viewers':
+			watching = typeof msg.count === 'number' ?
+			    msg.count : watching;
+			showBanner();
 			break;
 		case 'closed':
 			closedFinal = true;

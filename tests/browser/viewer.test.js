@@ -7,6 +7,8 @@
  *   node viewer.test.js URL_RO URL_RW SCREENSHOT MARKER
  *
  * Lines on stdout starting with "@" are steps for the python side:
+ *   @resize-me    python resizes the owner's terminal to 100x30 and
+ *                 writes "resized"; the page must follow
  *   @ro-typed     typed into the read-only page; python checks the
  *                 owner got nothing, then writes "go"
  *   @rw-typed     typed "echo browser-typed" into the read-write page;
@@ -102,7 +104,8 @@ async function main() {
 		await ro.waitForFunction(() => /read-only/.test(
 		    document.getElementById('banner').textContent));
 		const roBanner = await ro.textContent('#banner');
-		if (!/^alice's session — read-only$/.test(roBanner))
+		if (!/^alice's session — read-only( — \d+ watching)?$/.test(
+		    roBanner))
 			throw new Error(`read-only banner: "${roBanner}"`);
 
 		await rw.goto(urlRw);
@@ -110,7 +113,8 @@ async function main() {
 		await rw.waitForFunction(() => /read-write/.test(
 		    document.getElementById('banner').textContent));
 		const rwBanner = await rw.textContent('#banner');
-		if (!/^alice's session — read-write$/.test(rwBanner))
+		if (!/^alice's session — read-write( — \d+ watching)?$/.test(
+		    rwBanner))
 			throw new Error(`read-write banner: "${rwBanner}"`);
 
 		/* The page's terminal takes the session's size. */
@@ -119,6 +123,15 @@ async function main() {
 		    window.tandemViewer.terminal.rows]);
 		if (size[0] !== 80 || size[1] !== 24)
 			throw new Error(`terminal size ${size}`);
+		/* Both pages are counted in the banner. */
+		await rw.waitForFunction(() => /— 2 watching$/.test(
+		    document.getElementById('banner').textContent));
+		/* And it follows the owner's resizes. */
+		step('resize-me');
+		await expectLine('resized');
+		await rw.waitForFunction(() =>
+		    window.tandemViewer.terminal.cols === 100 &&
+		    window.tandemViewer.terminal.rows === 30);
 
 		await ro.click('#terminal');
 		await ro.keyboard.type('echo ro-typed-$((40+2))');

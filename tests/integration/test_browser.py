@@ -151,6 +151,10 @@ def test_viewer_page_in_chromium():
         node.stdin.write(text + "\n")
         node.stdin.flush()
 
+    expect("resize-me")
+    s.owner.resize(100, 30)
+    answer("resized")
+
     expect("ro-typed")
     time.sleep(1.0)
     assert "ro-typed" not in s.owner.screen(), s.owner.screen()
