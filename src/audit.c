@@ -4,12 +4,34 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "audit.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
+
+/* Share events are counted for /metrics as they are recorded. */
+const char *const audit_share_events[SHARE_EVENTS] = {
+	"create", "revoke", "expire", "extend", "relabel", "claim",
+};
+
+_Static_assert(sizeof(((struct server_stats *)0)->share_events) ==
+    SHARE_EVENTS * sizeof(uint64_t), "one counter per share event");
+
+static void
+count_share_event(struct server *srv, const char *action)
+{
+	size_t	 i;
+
+	if (strncmp(action, "share.", 6) != 0)
+		return;
+	for (i = 0; i < SHARE_EVENTS; i++) {
+		if (strcmp(action + 6, audit_share_events[i]) == 0)
+			srv->stats.share_events[i]++;
+	}
+}
 
 void
 audit_log(struct server *srv, const struct audit_who *who, const char *action,
@@ -33,6 +55,7 @@ audit_log(struct server *srv, const struct audit_who *who, const char *action,
 	a.target_user = (char *)target;
 	a.address = (char *)(who && who->address ? who->address : "");
 	a.detail = detail;
+	count_share_event(srv, action);
 	if (store_audit_add(srv->store, &a) != 0)
 		log_error("audit: cannot record %s for session %s", action,
 		    session_id ? session_id : "-");

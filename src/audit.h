@@ -18,6 +18,9 @@ struct audit_who {
 	const char	*address;
 };
 
+#define SHARE_EVENTS	6	/* share.create ... share.claim */
+extern const char *const audit_share_events[SHARE_EVENTS];
+
 void	 audit_log(struct server *, const struct audit_who *, const char *,
 	    const char *, const char *, const char *, const char *, ...)
 	    __attribute__((format(printf, 7, 8)));

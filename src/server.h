@@ -41,6 +41,8 @@ struct server_stats {
 	uint64_t	 model_bytes_skipped;	/* floods the model skipped */
 	uint64_t	 viewer_resyncs;	/* stalled, then a snapshot */
 	uint64_t	 viewers_stall_dropped;	/* stalled too long */
+	uint64_t	 viewer_bytes[2];	/* sent to viewers: ssh, ws */
+	uint64_t	 share_events[6];	/* audit_share_events order */
 };
 
 struct server {

@@ -864,6 +864,7 @@ chan_flush_queue(struct chan *c)
 		if (w <= 0)
 			return;
 		frameq_consume(q, (size_t)w);
+		c->conn->srv->stats.viewer_bytes[0] += (uint64_t)w;
 	}
 }
 

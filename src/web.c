@@ -293,6 +293,22 @@ metrics_render(struct server *srv, struct buf *b)
 	    (unsigned long long)srv->stats.viewer_resyncs,
 	    (unsigned long long)srv->stats.viewers_stall_dropped,
 	    (unsigned long long)srv->stats.model_bytes_skipped);
+	r |= buf_printf(b,
+	    "# HELP tandem_viewer_bytes_total Bytes of frames sent to "
+	    "viewers.\n"
+	    "# TYPE tandem_viewer_bytes_total counter\n");
+	for (t = 0; t < 2; t++)
+		r |= buf_printf(b, "tandem_viewer_bytes_total{transport=\"%s\"} "
+		    "%llu\n", transports[t],
+		    (unsigned long long)srv->stats.viewer_bytes[t]);
+	r |= buf_printf(b,
+	    "# HELP tandem_share_events_total Shares created, revoked, "
+	    "expired, extended, relabelled and claimed.\n"
+	    "# TYPE tandem_share_events_total counter\n");
+	for (t = 0; t < SHARE_EVENTS; t++)
+		r |= buf_printf(b, "tandem_share_events_total{event=\"%s\"} "
+		    "%llu\n", audit_share_events[t],
+		    (unsigned long long)srv->stats.share_events[t]);
 	return r;
 }
 
@@ -1245,6 +1261,7 @@ ws_writeable(struct wsconn *w)
 		    LWS_WRITE_BINARY) < (int)(k->len - off))
 			return -1;
 		frameq_consume(q, k->len - off);
+		w->srv->stats.viewer_bytes[1] += k->len - off;
 		if (w->client.session != NULL)
 			session_client_drained(w->client.session, &w->client);
 	} else if (w->closing && !w->close_sent) {

@@ -270,5 +270,38 @@ def test_refusals_and_bad_messages():
     assert s.d.stop() == 0
 
 
+def test_metrics_counters():
+    s = Setup()
+    d = s.d
+
+    def m(name):
+        return metric(metrics(d), name)
+    ev = 'tandem_share_events_total{event="%s"}'
+    assert m(ev % "create") == 0
+    link = s.share("--read-only", "--no-auth")
+    d.command("alice", s.alice, "extend", link["share_id"], "2h")
+    d.command("alice", s.alice, "relabel", link["share_id"], "x")
+    v = Viewer(d, link["token"])
+    sv = s.viewer(link["token"], key=s.bob)
+    s.owner_runs("echo counted-$((6*7))")
+    v.wait_text("counted-42")
+    sv.wait_for("counted-42")
+    assert m('tandem_viewer_bytes_total{transport="websocket"}') > 100
+    assert m('tandem_viewer_bytes_total{transport="ssh"}') > 100
+    d.command("alice", s.alice, "revoke", link["share_id"])
+    claim = s.share("--claim")
+    from test_api import token_for
+    from test_api_write import post
+    tc = token_for(d, "carol", s.carol)["token"]
+    r = post(d, "/api/sessions/shares/join", tc, {"token": claim["token"]})
+    assert r[0] == 200, r
+    s.share("--no-auth", "--expires", "1s")
+    wait_until(lambda: m(ev % "expire") == 1, what="an expiry counted")
+    for event, n in (("create", 3), ("extend", 1), ("relabel", 1),
+                     ("revoke", 1), ("claim", 1)):
+        assert m(ev % event) == n, (event, m(ev % event), r)
+    assert d.stop() == 0
+
+
 if __name__ == "__main__":
     harness.main(globals(), "test_web")
