@@ -3,7 +3,9 @@
  * driven by playwright-core).  Run by tests/integration/test_manager.py,
  * which owns the daemon, alice's session and an ssh viewer:
  *
- *   node manager.test.js ALICE_LOGIN_URL BOB_LOGIN_URL SESSION_ID NAME SHOT
+ *   node manager.test.js ALICE_LOGIN_URL BOB_PASSWORD SESSION_ID NAME SHOT
+ *
+ * Alice signs in with a one-time link, bob with the sign-in form.
  *
  * Lines on stdout starting with "@" are steps for the python side:
  *   @link URL     alice made a read-only link share in the dialog; python
@@ -19,10 +21,10 @@ const fs = require('fs');
 const readline = require('readline');
 const { chromium } = require('playwright-core');
 
-const [aliceUrl, bobUrl, sid, name, shot] = process.argv.slice(2);
-if (!aliceUrl || !bobUrl || !sid || !name || !shot) {
-	console.error('usage: manager.test.js ALICE_URL BOB_URL SESSION_ID ' +
-	    'NAME SHOT');
+const [aliceUrl, bobPassword, sid, name, shot] = process.argv.slice(2);
+if (!aliceUrl || !bobPassword || !sid || !name || !shot) {
+	console.error('usage: manager.test.js ALICE_URL BOB_PASSWORD ' +
+	    'SESSION_ID NAME SHOT');
 	process.exit(2);
 }
 
@@ -163,11 +165,26 @@ async function main() {
 		expected = null;
 		await pa.click('#share-close');
 
-		/* Bob sees the session under "Shared with me". */
+		/* Bob signs in with the form: a wrong password is said so on
+		 * the page, the right one lands on the manager. */
 		const pb = await b.newPage();
 		watch(pb, errors);
-		await pb.goto(bobUrl);
-		await pb.waitForFunction(() => /Signed in as bob/.test(
+		await pb.goto(new URL('/', aliceUrl).href);
+		if (new URL(pb.url()).pathname !== '/login')
+			throw new Error(`signed out, / went to ${pb.url()}`);
+		expected = (r) => r.status() === 401 &&
+		    new URL(r.url()).pathname === '/login';
+		await pb.fill('#signin-form input[name="user"]', 'bob');
+		await pb.fill('#signin-form input[name="password"]',
+		    bobPassword + 'x');
+		await pb.click('#signin-form button[type="submit"]');
+		await pb.waitForFunction(() => document.getElementById(
+		    'signin-error').textContent.length > 0);
+		expected = null;
+		await pb.fill('#signin-form input[name="password"]', bobPassword);
+		await pb.click('#signin-form button[type="submit"]');
+		await pb.waitForFunction(() => document.getElementById('who') &&
+		    /Signed in as bob/.test(
 		    document.getElementById('who').textContent));
 		await pb.click('#tab-shared');
 		const row = `.session-shared[data-session="${sid}"]`;

@@ -1,6 +1,6 @@
 """The session manager at / (web/manager.*): only for a signed-in
 browser, strict CSP, and in headless Chromium (tests/browser/
-manager.test.js): the Mine tab with state badges, the share dialog
+manager.test.js): sign-in by link and by the form, the Mine tab with state badges, the share dialog
 (link shown once with a copy button, an invitation), the viewer list
 refreshed without reloading, Revoke cutting an ssh viewer off, the
 "Shared with me" tab of the invited user, and a hostile session name
@@ -15,7 +15,7 @@ import time
 import harness
 from test_browser import ARTIFACTS, NODE_MODULES, SRCDIR, browser_ready, \
     setup
-from test_signin import cookies, req
+from test_signin import cookies, new_password, req
 
 NAME = "<img src=x onerror=window.pwned=1>"
 
@@ -60,7 +60,7 @@ def test_manager_in_chromium():
     node = subprocess.Popen(
         ["node", os.path.join(SRCDIR, "tests", "browser",
                               "manager.test.js"),
-         login_url(s, "alice", s.alice), login_url(s, "bob", s.bob),
+         login_url(s, "alice", s.alice), new_password(s, "bob", s.bob),
          s.sid, NAME, shot],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     harness._cleanups.append(lambda: node.poll() is None and node.kill())
