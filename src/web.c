@@ -1245,7 +1245,7 @@ ws_writeable(struct wsconn *w)
 	struct frameq		*q = &w->client.queue;
 	struct chunk		*k;
 	uint32_t		 n;
-	size_t			 off;
+	size_t			 off, len;
 
 	if (buf_used(&w->texts) >= sizeof n) {
 		memcpy(&n, buf_ptr(&w->texts), sizeof n);
@@ -1257,11 +1257,12 @@ ws_writeable(struct wsconn *w)
 	} else if (!w->closing && (k = frameq_first(q, &off)) != NULL) {
 		/* lws sends a frame whole (it keeps what the socket does not
 		 * take), so off is always 0. */
-		if (lws_write(w->wsi, chunk_data(k) + off, k->len - off,
-		    LWS_WRITE_BINARY) < (int)(k->len - off))
+		len = k->len - off;
+		if (lws_write(w->wsi, chunk_data(k) + off, len,
+		    LWS_WRITE_BINARY) < (int)len)
 			return -1;
-		frameq_consume(q, k->len - off);
-		w->srv->stats.viewer_bytes[1] += k->len - off;
+		frameq_consume(q, len);		/* may free k */
+		w->srv->stats.viewer_bytes[1] += len;
 		if (w->client.session != NULL)
 			session_client_drained(w->client.session, &w->client);
 	} else if (w->closing && !w->close_sent) {
