@@ -5,18 +5,21 @@
 #
 #   sh contrib/deps.sh           # build dependencies
 #   sh contrib/deps.sh --test    # build and test dependencies
+#   sh contrib/deps.sh --bench   # and OpenSSH's sshd, make bench's reference
 set -eu
 
 usage() {
-	echo "usage: sh contrib/deps.sh [--test]" >&2
+	echo "usage: sh contrib/deps.sh [--test] [--bench]" >&2
 	exit 2
 }
 
 with_test=0
+with_bench=0
 for arg in "$@"; do
 	case $arg in
 	--test) with_test=1 ;;
-	-h|--help) echo "usage: sh contrib/deps.sh [--test]"; exit 0 ;;
+	--bench) with_bench=1 ;;
+	-h|--help) echo "usage: sh contrib/deps.sh [--test] [--bench]"; exit 0 ;;
 	*) usage ;;
 	esac
 done
@@ -40,6 +43,10 @@ test_packages="openssh-client tmux python3 python3-websocket procps psmisc
 
 if [ "$with_test" = 1 ]; then
 	packages="$packages $test_packages"
+fi
+# tandem-bench compares tandemd with a private sshd it starts itself.
+if [ "$with_bench" = 1 ]; then
+	packages="$packages openssh-server"
 fi
 
 # Fast path: nothing to do when every package is installed already (no

@@ -156,6 +156,9 @@ def test_real_full_screen_programs_same_for_viewer():
     s.owner.send("q")
     # Back on the primary screen: the program has let go of the input.
     s.owner.wait_for(r"(?m)^[$#] TERM=xterm-256color less /etc/services$")
+    # And the shell has prompted again (typing sooner races its
+    # terminal settings under a slow build).
+    s.owner.wait_for(r"(?m)^[$#]$")
     s.owner_runs("echo less-d''one")
     s.owner.wait_for(r"(?m)^less-done$")
     same("after less")
@@ -166,6 +169,9 @@ def test_real_full_screen_programs_same_for_viewer():
     s.owner.send("Enter")
     # Back on the primary screen: the program has let go of the input.
     s.owner.wait_for(r"(?m)^[$#] TERM=xterm-256color vi /etc/services$")
+    # And the shell has prompted again (typing sooner races its
+    # terminal settings under a slow build).
+    s.owner.wait_for(r"(?m)^[$#]$")
     s.owner_runs("echo vi-d''one")
     s.owner.wait_for(r"(?m)^vi-done$")
     same("after vi")
