@@ -267,12 +267,16 @@ scenario(struct owner *o, const struct opts *op, const char *file,
 	struct probes	 pr;
 	struct pool	*p;
 	char		 name[64], cmd[256];
-	double		 cpu0, cpu1, secs, cat;
+	double		 cpu0, cpu1, secs, cat, join;
 	uint64_t	 b0, b1;
 	int		 nssh = n * ssh_share / 100;
 
 	memset(&pr, 0, sizeof pr);
-	p = crowd(&pr, token, nssh, n - nssh, join_s);
+	p = crowd(&pr, token, nssh, n - nssh, &join);
+	snprintf(name, sizeof name, "join with snapshots, %d %s", n, what);
+	record(name, join, "s");
+	if (join_s != NULL)
+		*join_s = join;
 	if (joined != NULL)
 		*joined = pool_joined(p);
 	snprintf(cmd, sizeof cmd, "cat %s", file);
@@ -292,6 +296,8 @@ scenario(struct owner *o, const struct opts *op, const char *file,
 	    0, "MB/CPU-s");
 	if (cat_out != NULL)
 		*cat_out = cat;
+	/* Typing comes to a settled session, not in the flood's wake. */
+	sleep(1);
 	probe(o, &pr, op->probes);
 	latency(p, n, what, p99_out);
 	pool_free(p);

@@ -231,13 +231,15 @@ ssh_reader(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		if (pfd == NULL || vs == NULL)
 			break;
-		if (k == 0 || poll(pfd, k, 20) <= 0) {
-			if (k == 0)
-				usleep(20000);
+		if (k == 0) {
+			usleep(20000);
 			continue;
 		}
+		poll(pfd, k, 20);
 		for (i = 0; i < k; i++) {
-			if (pfd[i].revents == 0)
+			/* What libssh read while the channel was being set up
+			 * waits in its buffers, with nothing left to poll. */
+			if (pfd[i].revents == 0 && vs[i]->got_first)
 				continue;
 			while ((r = ssh_channel_read_nonblocking(vs[i]->ch, buf,
 			    sizeof buf, 0)) > 0)

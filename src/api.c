@@ -751,7 +751,8 @@ share_revoke_api(struct server *srv, const struct api_caller *c,
 	struct audit_who	 who;
 	int			 n;
 
-	if (share_managed(srv, c, id, sid, &sh, res) != 0)
+	if (body_empty(req, res) != 0 ||
+	    share_managed(srv, c, id, sid, &sh, res) != 0)
 		return;
 	if (share_active(&sh, res) == 0) {
 		who_of(c, req, &who);

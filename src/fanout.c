@@ -8,6 +8,14 @@
  * came back from a stall, one full snapshot.  Both are cut into shared
  * chunks (frameq.h) that each viewer's queue references.
  *
+ * Sending frames to a crowd could take the whole loop from the owner:
+ * while the program floods (a KiB or more since the last frame), the gap
+ * between frames is at least three times what the last frame cost to
+ * render and send (the transports report their sending time and the
+ * viewers' connections' own traffic), so that frames take at most a
+ * quarter of the loop.  Typing still goes out at once after a quiet
+ * moment, whatever the crowd.
+ *
  * Every viewer has a byte budget.  One that exceeds it stalls: the
  * chunks it has not begun are dropped, nothing is queued for it, and
  * once its transport has sent what is left it is resynchronised with
@@ -29,6 +37,9 @@
 #include "util.h"
 
 #define STALL_CHECK_MS	1000
+#define FRAME_GAP_MAX_MS	1000
+#define FRAME_COST_SHARE	3	/* gap = this x the last frame's cost */
+#define FLOOD_BYTES		1024	/* output since the last frame */
 
 static void	 on_stall_timer(uv_timer_t *);
 
@@ -110,6 +121,8 @@ viewer_stall(struct session *s, struct client *c)
 		    STALL_CHECK_MS, 0);
 	log_info("session %s: viewer %s stalled, %zu bytes dropped", s->id,
 	    c->address, dropped);
+	/* The transport says when it can take data again (drained). */
+	c->ops->kick(c->ctx);
 }
 
 /*
@@ -259,14 +272,23 @@ roster_changed(struct session *s)
 	uv_timer_start(&s->roster_timer, on_roster_timer, wait, 0);
 }
 
+/* Transports: time spent sending this session's frames. */
+void
+session_fanout_cost(struct session *s, uint64_t ns)
+{
+	s->fanout_ns += ns;
+}
+
 static void
 frames_render(struct session *s)
 {
 	struct chunks	 diff = { NULL, 0 }, snap = { NULL, 0 };
 	struct client	*c, *next;
+	uint64_t	 t0 = uv_hrtime(), cost_ms;
 
 	s->frame_pending = 0;
 	s->last_frame_ms = uv_now(s->srv->loop);
+	s->out_since_frame = 0;
 	session_model_sync(s);
 	if (frames_build(s, &diff, &snap) != 0) {
 		log_warn("session %s: cannot render a frame", s->id);
@@ -280,6 +302,15 @@ frames_render(struct session *s)
 	}
 	chunks_clear(&diff);
 	chunks_clear(&snap);
+	/* This frame's rendering and sending, and what the transports
+	 * reported since the last one. */
+	cost_ms = (uv_hrtime() - t0 + s->fanout_ns) / 1000000;
+	s->fanout_ns = 0;
+	s->frame_gap_ms = cost_ms * FRAME_COST_SHARE;
+	if (s->frame_gap_ms < FRAME_INTERVAL_MS)
+		s->frame_gap_ms = FRAME_INTERVAL_MS;
+	if (s->frame_gap_ms > FRAME_GAP_MAX_MS)
+		s->frame_gap_ms = FRAME_GAP_MAX_MS;
 }
 
 static void
@@ -296,19 +327,20 @@ on_frame_timer(uv_timer_t *t)
 void
 fanout_schedule(struct session *s)
 {
-	uint64_t	 now, since;
+	uint64_t	 now, since, gap = FRAME_INTERVAL_MS;
 
 	if (s->nviewers == 0 || s->frame_pending || s->ended)
 		return;
+	if (s->out_since_frame >= FLOOD_BYTES && s->frame_gap_ms > gap)
+		gap = s->frame_gap_ms;
 	now = uv_now(s->srv->loop);
 	since = now - s->last_frame_ms;
-	if (since >= FRAME_INTERVAL_MS) {
+	if (since >= gap) {
 		frames_render(s);
 		return;
 	}
 	s->frame_pending = 1;
-	uv_timer_start(&s->frame_timer, on_frame_timer,
-	    FRAME_INTERVAL_MS - since, 0);
+	uv_timer_start(&s->frame_timer, on_frame_timer, gap - since, 0);
 }
 
 /* Disconnect the viewers stalled for too long; check again while any
@@ -338,11 +370,12 @@ on_stall_timer(uv_timer_t *t)
 }
 
 /* The transport sent some of c's queue.  A stalled viewer that has sent
- * everything comes back with the next snapshot. */
+ * everything, and whose transport holds nothing more, comes back with
+ * the next snapshot. */
 void
 fanout_drained(struct session *s, struct client *c)
 {
-	if (!c->stalled || c->queue.bytes > 0)
+	if (!c->stalled || c->queue.bytes > 0 || c->ops->queued(c->ctx) > 0)
 		return;
 	c->stalled = 0;
 	s->nstalled--;

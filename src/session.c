@@ -486,6 +486,7 @@ read_once(struct session *s)
 		return 0;	/* EIO: every slave fd is closed */
 	owner_send(s, data, (size_t)n);
 	model_queue(s, data, (size_t)n);
+	s->out_since_frame += (size_t)n;
 	if (s->title_pending)
 		fanout_owner_title(s);
 	fanout_schedule(s);

@@ -40,7 +40,8 @@ struct session;
 struct client_ops {
 	/* Owner: queue bytes for the client; -1 if it cannot take them. */
 	int	 (*write)(void *, const char *, size_t);
-	/* Owner: bytes queued and not yet sent. */
+	/* Bytes queued and not yet sent; for a viewer, those the transport
+	 * itself holds (non-zero while it cannot send). */
 	size_t	 (*queued)(void *);
 	/* Viewers: chunks were added to client->queue; send them when the
 	 * connection can take them, and call session_client_drained. */
@@ -139,6 +140,11 @@ struct session {
 	uv_timer_t		 frame_timer;
 	int			 frame_pending;
 	uint64_t		 last_frame_ms;
+	/* Frame pacing (fanout.c): the viewers' sending since the last
+	 * frame, the gap that frame's cost asks for, the output since. */
+	uint64_t		 fanout_ns;
+	uint64_t		 frame_gap_ms;
+	size_t			 out_since_frame;
 	uv_timer_t		 stall_timer;
 	int			 nstalled;
 	uv_timer_t		 roster_timer;
@@ -173,5 +179,6 @@ int		 session_viewers_kick(struct session *, const char *,
 		    const char *);
 int		 session_share_viewers(struct session *, const char *);
 void		 session_model_sync(struct session *);
+void		 session_fanout_cost(struct session *, uint64_t);
 
 #endif

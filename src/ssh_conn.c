@@ -163,8 +163,13 @@ static size_t
 client_queued(void *ctx)
 {
 	struct chan	*c = ctx;
+	size_t		 n = buf_used(&c->out);
 
-	return buf_used(&c->out);
+	/* A viewer's frames wait in libssh, or for the client's window. */
+	if (c->client.viewer && (ssh_channel_window_size(c->ch) == 0 ||
+	    (ssh_get_poll_flags(c->conn->ssh) & SSH_WRITE_PENDING)))
+		n++;
+	return n;
 }
 
 static void
@@ -835,18 +840,32 @@ chan_flush_buf(struct chan *c, struct buf *b, int is_stderr)
 	}
 }
 
-/* A viewer's frames, sent from the shared chunks as the window allows. */
+static void	 chan_write_queue(struct chan *, struct frameq *);
+
+/* A viewer's frames, sent from the shared chunks as the window allows;
+ * the time it takes counts for the session's frame pacing. */
 static void
 chan_flush_queue(struct chan *c)
 {
 	struct frameq	*q = &c->client.queue;
+	uint64_t	 t0;
+
+	if (!c->client.viewer || q->count == 0)
+		return;
+	t0 = uv_hrtime();
+	chan_write_queue(c, q);
+	if (c->client.session != NULL)
+		session_fanout_cost(c->client.session, uv_hrtime() - t0);
+}
+
+static void
+chan_write_queue(struct chan *c, struct frameq *q)
+{
 	struct chunk	*k;
 	uint32_t	 win;
 	size_t		 off, n;
 	int		 w;
 
-	if (!c->client.viewer)
-		return;
 	while ((k = frameq_first(q, &off)) != NULL) {
 		if ((win = ssh_channel_window_size(c->ch)) == 0)
 			return;
@@ -1318,10 +1337,41 @@ conn_update_poll(struct conn *c)
 	uv_poll_start(&c->poll, ev, on_conn_io);
 }
 
+/*
+ * The session this connection watches, if it carries a viewer: its
+ * packets (window adjustments, acks of frames) are part of that
+ * session's fan-out cost, which paces its frames (fanout.c).
+ */
+static struct session *
+conn_watched(struct conn *c)
+{
+	struct chan	*ch;
+
+	TAILQ_FOREACH(ch, &c->chans, entry) {
+		if (ch->client.viewer && ch->client.session != NULL)
+			return ch->client.session;
+	}
+	return NULL;
+}
+
+static void	 conn_io(struct conn *, int, int);
+
 static void
 on_conn_io(uv_poll_t *h, int status, int events)
 {
 	struct conn	*c = h->data;
+	struct session	*s = conn_watched(c);
+	uint64_t	 t0 = uv_hrtime();
+
+	conn_io(c, status, events);
+	/* c may be gone; the session lives until the loop turns. */
+	if (s != NULL)
+		session_fanout_cost(s, uv_hrtime() - t0);
+}
+
+static void
+conn_io(struct conn *c, int status, int events)
+{
 	int		 rc;
 
 	if (status < 0) {

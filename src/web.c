@@ -1246,6 +1246,7 @@ ws_writeable(struct wsconn *w)
 	struct chunk		*k;
 	uint32_t		 n;
 	size_t			 off, len;
+	uint64_t		 t0;
 
 	if (buf_used(&w->texts) >= sizeof n) {
 		memcpy(&n, buf_ptr(&w->texts), sizeof n);
@@ -1258,9 +1259,13 @@ ws_writeable(struct wsconn *w)
 		/* lws sends a frame whole (it keeps what the socket does not
 		 * take), so off is always 0. */
 		len = k->len - off;
+		t0 = uv_hrtime();
 		if (lws_write(w->wsi, chunk_data(k) + off, len,
 		    LWS_WRITE_BINARY) < (int)len)
 			return -1;
+		if (w->client.session != NULL)
+			session_fanout_cost(w->client.session,
+			    uv_hrtime() - t0);
 		frameq_consume(q, len);		/* may free k */
 		w->srv->stats.viewer_bytes[1] += len;
 		if (w->client.session != NULL)
@@ -1284,6 +1289,14 @@ ws_writeable(struct wsconn *w)
 	if (buf_used(&w->texts) > 0 || (!w->closing && q->bytes > 0) ||
 	    w->closing)
 		lws_callback_on_writable(w->wsi);
+	else if (w->client.stalled && w->client.session != NULL) {
+		/* Its queue is empty: once lws and the socket have sent
+		 * theirs, it is resynchronised. */
+		if (lws_send_pipe_choked(w->wsi))
+			lws_callback_on_writable(w->wsi);
+		else
+			session_client_drained(w->client.session, &w->client);
+	}
 	return 0;
 }
 

@@ -179,6 +179,9 @@ def test_revoke_and_change():
     v.wait_for("this share was revoked")
     st, err = api(d, one, ta, method="DELETE")
     assert st == 409 and err["error"] == "conflict", err
+    # DELETE takes no body (or {}).
+    st, err = post(d, one, ta, b"not json", method="DELETE")
+    assert st == 400 and err["error"] == "bad_json", err
     st, err = post(d, one, ta, {"label": "x"}, method="PATCH")
     assert st == 409
     actions = [a["action"] for a in s.audit()]
