@@ -118,10 +118,15 @@ log_port(const char *log, const char *what)
 	return port;
 }
 
+/* DIR/tandem-bench-XXXXXX, DIR being $TMPDIR or /tmp. */
 static int
 tempdir(struct target *t)
 {
-	snprintf(t->dir, sizeof t->dir, "/tmp/tandem-bench-XXXXXX");
+	const char	*base = getenv("TMPDIR");
+
+	if (base == NULL || *base != '/' || strlen(base) > 200)
+		base = "/tmp";
+	snprintf(t->dir, sizeof t->dir, "%s/tandem-bench-XXXXXX", base);
 	return mkdtemp(t->dir) != NULL ? 0 : -1;
 }
 
@@ -256,8 +261,10 @@ target_stop(struct target *t)
 		waitpid(t->pid, NULL, 0);
 		t->pid = 0;
 	}
-	if (t->dir[0] != '\0' && strncmp(t->dir, "/tmp/tandem-bench-", 18) ==
-	    0) {
+	/* Only a folder of ours, and no quote that could end the one
+	 * around it. */
+	if (t->dir[0] != '\0' && strstr(t->dir, "/tandem-bench-") != NULL &&
+	    strchr(t->dir, '\'') == NULL) {
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "tandem-bench: cannot remove %s\n",
