@@ -201,7 +201,7 @@ probe(struct owner *o, struct probes *pr, int n)
 		snprintf(line, sizeof line, "printf '\\033[H\\033[2J%%s\\n' %s",
 		    text);
 		pr->sent[pr->n] = now_s();
-		pr->n++;
+		__atomic_add_fetch(&pr->n, 1, __ATOMIC_RELEASE);
 		if (owner_run(o, line, &secs, &bytes) != 0)
 			die("a probe did not come back to the owner");
 		/* Keystrokes, not a flood: frames coalesce for 16 ms after

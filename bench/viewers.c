@@ -107,8 +107,9 @@ viewer_got(struct viewer *v, const char *p, size_t n)
 {
 	struct pool	*pl = v->pool;
 	char		 probe[PROBE_LEN + 1], buf[TAIL + 16384];
-	size_t		 len, take, plen;
+	size_t		 len, take;
 	double		 at = now_s();
+	int		 k;
 
 	__atomic_add_fetch(&v->bytes, n, __ATOMIC_RELAXED);
 	v->got_first = 1;
@@ -117,12 +118,15 @@ viewer_got(struct viewer *v, const char *p, size_t n)
 		memcpy(buf, v->tail, v->ntail);
 		memcpy(buf + v->ntail, p, take);
 		len = v->ntail + take;
-		while (v->next_probe < pl->pr->n &&
-		    pl->pr->sent[v->next_probe] > 0) {
-			probe_text(v->next_probe, probe);
-			plen = PROBE_LEN;
-			if (memmem(buf, len, probe, plen) == NULL)
-				break;
+		/* The newest probe shown: under a flood of frames a probe may
+		 * be overwritten before a frame shows it, and is skipped. */
+		for (k = __atomic_load_n(&pl->pr->n, __ATOMIC_ACQUIRE) - 1;
+		    k >= v->next_probe; k--) {
+			if (pl->pr->sent[k] <= 0)
+				continue;
+			probe_text(k, probe);
+			if (memmem(buf, len, probe, PROBE_LEN) == NULL)
+				continue;
 			pthread_mutex_lock(&pl->lock);
 			if (pl->nlat == pl->caplat) {
 				double *nl = realloc(pl->lat, (pl->caplat ?
@@ -134,10 +138,10 @@ viewer_got(struct viewer *v, const char *p, size_t n)
 				}
 			}
 			if (pl->nlat < pl->caplat)
-				pl->lat[pl->nlat++] = at -
-				    pl->pr->sent[v->next_probe];
+				pl->lat[pl->nlat++] = at - pl->pr->sent[k];
 			pthread_mutex_unlock(&pl->lock);
-			v->next_probe++;
+			v->next_probe = k + 1;
+			break;
 		}
 		v->ntail = len < TAIL ? len : TAIL;
 		memmove(v->tail, buf + len - v->ntail, v->ntail);
