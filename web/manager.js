@@ -19,6 +19,9 @@
 	var shareUrl = document.getElementById('share-url');
 	var dialogSession = null;
 	var timer = null;
+	/* The newest refresh: an older one answering late (a poll started
+	 * before a Revoke) must not paint the list as it was. */
+	var generation = 0;
 
 	function csrf() {
 		var m = document.cookie.match(/(?:^|;\s*)tandem_csrf=([0-9a-f]+)/);
@@ -114,6 +117,27 @@
 		return el('span', 'badge ' + cls, text.replace('_', '-'));
 	}
 
+	/*
+	 * Swap in new content only when it differs.  A poll that changes
+	 * nothing then leaves the buttons under the pointer alone (a click
+	 * whose button is replaced between press and release is lost) and
+	 * keeps a text selection.  Equal nodes mean equal handlers: each
+	 * handler uses only ids and names the nodes show.
+	 */
+	function replaceIfChanged(parent, frag) {
+		var now = parent.childNodes, next = frag.childNodes, i;
+
+		if (now.length === next.length) {
+			for (i = 0; i < next.length; i++) {
+				if (!next[i].isEqualNode(now[i]))
+					break;
+			}
+			if (i === next.length)
+				return;
+		}
+		parent.replaceChildren(frag);
+	}
+
 	function openSession(id) {
 		window.open('/session/' + encodeURIComponent(id), '_blank');
 	}
@@ -174,7 +198,7 @@
 		return div;
 	}
 
-	function renderMine(sessions) {
+	function renderMine(sessions, gen) {
 		var live = sessions.filter(function (s) {
 			return s.status !== 'terminated';
 		});
@@ -188,12 +212,15 @@
 			});
 		})).then(function (lists) {
 			var frag = document.createDocumentFragment(), i;
+
+			if (gen !== generation)
+				return;
 			/* Newest first, the live ones before the ended. */
 			for (i = live.length - 1; i >= 0; i--)
 				frag.appendChild(sessionBlock(live[i], lists[i]));
 			for (i = ended.length - 1; i >= 0; i--)
 				frag.appendChild(sessionBlock(ended[i], null));
-			mineList.replaceChildren(frag);
+			replaceIfChanged(mineList, frag);
 			document.getElementById('mine-empty').hidden =
 			    sessions.length > 0;
 		});
@@ -220,7 +247,7 @@
 				}));
 			frag.appendChild(tr);
 		});
-		sharedList.replaceChildren(frag);
+		replaceIfChanged(sharedList, frag);
 		document.getElementById('shared-table').hidden = list.length === 0;
 		document.getElementById('shared-empty').hidden = list.length > 0;
 	}
@@ -228,12 +255,16 @@
 	/* ---- refresh ---------------------------------------------------- */
 
 	function refresh() {
+		var gen = ++generation;
+
 		return Promise.all([api('GET', '/api/sessions'),
 		    api('GET', '/api/sessions/shared')]).then(function (r) {
+			if (gen !== generation)
+				return null;
 			if (timer !== null)
 				problem.hidden = true;
 			renderShared(r[1]);
-			return renderMine(r[0]);
+			return renderMine(r[0], gen);
 		}).catch(function (e) {
 			if (timer !== null)
 				showProblem('Cannot reach tandemd: ' + e.message);
