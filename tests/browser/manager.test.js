@@ -5,7 +5,9 @@
  *
  *   node manager.test.js ALICE_LOGIN_URL BOB_PASSWORD SESSION_ID NAME SHOT
  *
- * Alice signs in with a one-time link, bob with the sign-in form.
+ * Alice signs in with a one-time link, bob with the sign-in form.  NAME
+ * is hostile markup: alice's session is called that, and her link share
+ * gets it as its label; both must show as text.
  *
  * Lines on stdout starting with "@" are steps for the python side:
  *   @link URL     alice made a read-only link share in the dialog; python
@@ -128,8 +130,15 @@ async function main() {
 		if (injected[0] !== 0 || injected[1] !== 0)
 			throw new Error('the session name was run as HTML');
 
-		/* A read-only link, shown once, with a copy button. */
-		await createShare(pa, 'link', async () => {});
+		/* A read-only link for an hour, shown once, with a copy
+		 * button. */
+		await createShare(pa, 'link', async (p) => {
+			await p.selectOption('#share-form select[name="permission"]',
+			    'read_only');
+			await p.selectOption('#share-form select[name="expires_in"]',
+			    '1h');
+			await p.fill('#share-form input[name="label"]', name);
+		});
 		await pa.waitForSelector('#share-result:not([hidden])');
 		const url = await pa.inputValue('#share-url');
 		if (!/\/s\/[A-Za-z0-9_-]{40}$/.test(url))
@@ -142,8 +151,20 @@ async function main() {
 
 		/* The viewer appears without a reload. */
 		const linkRow = await shareRow(pa, /link.*1 viewer: bob \(ssh\)/);
-		if (!/read-only/.test(await linkRow.textContent()))
+		const linkText = await linkRow.textContent();
+		if (!/read-only/.test(linkText))
 			throw new Error('link share is not read-only');
+		if (!/expires in (59m|1h 0m)/.test(linkText))
+			throw new Error(`link share expiry: "${linkText}"`);
+		/* Its hostile label is text too. */
+		const label = await (await linkRow.$('.label')).textContent();
+		if (label !== name)
+			throw new Error(`label shown as "${label}"`);
+		const imgs = await pa.evaluate(() => [
+		    document.querySelectorAll('img').length,
+		    window.pwned === undefined ? 0 : 1]);
+		if (imgs[0] !== 0 || imgs[1] !== 0)
+			throw new Error('the share label was run as HTML');
 
 		/* Invite bob, read-write: no token to show, the dialog goes. */
 		await createShare(pa, 'user', async (p) => {
@@ -208,6 +229,24 @@ async function main() {
 				throw new Error('the revoked share is still listed');
 			await pa.waitForTimeout(200);
 		}
+
+		/* Bob signs out in another tab: his manager says so at its
+		 * next refresh, with a way back in, and stops polling. */
+		const pb2 = await b.newPage();
+		watch(pb2, errors);
+		await pb2.goto(new URL('/', aliceUrl).href);
+		await pb2.waitForFunction(() => /Signed in as bob/.test(
+		    document.getElementById('who').textContent));
+		expected = (r) => r.status() === 401 &&
+		    new URL(r.url()).pathname.startsWith('/api/');
+		await pb2.click('#signout');
+		await pb2.waitForURL(/\/login$/);
+		await pb.waitForSelector('#problem:not([hidden])',
+		    { timeout: 10000 });
+		const gone = await pb.textContent('#problem');
+		const back = await pb.getAttribute('#problem a', 'href');
+		if (!/signed out/.test(gone) || back !== '/login?next=/')
+			throw new Error(`signed-out message "${gone}" -> ${back}`);
 		if (errors.length)
 			throw new Error('page errors:\n' + errors.join('\n'));
 		step('done');

@@ -3,8 +3,9 @@ browser, strict CSP, and in headless Chromium (tests/browser/
 manager.test.js): sign-in by link and by the form, the Mine tab with state badges, the share dialog
 (link shown once with a copy button, an invitation), the viewer list
 refreshed without reloading, Revoke cutting an ssh viewer off, the
-"Shared with me" tab of the invited user, and a hostile session name
-shown as text."""
+"Shared with me" tab of the invited user, a hostile session name and
+share label shown as text, and the signed-out message after a sign-out
+in another tab."""
 
 import os
 import shlex
