@@ -247,6 +247,14 @@ async function main() {
 		const back = await pb.getAttribute('#problem a', 'href');
 		if (!/signed out/.test(gone) || back !== '/login?next=/')
 			throw new Error(`signed-out message "${gone}" -> ${back}`);
+		let polls = 0;
+		pb.on('request', (r) => {
+			if (new URL(r.url()).pathname.startsWith('/api/'))
+				polls++;
+		});
+		await pb.waitForTimeout(3000);
+		if (polls !== 0)
+			throw new Error(`${polls} API requests after the 401`);
 		if (errors.length)
 			throw new Error('page errors:\n' + errors.join('\n'));
 		step('done');
