@@ -307,8 +307,9 @@ cpu_s(pid_t pid)
 	fclose(f);
 	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
 		return 0;
-	/* Fields after the command: state is 3rd; utime 14th, stime 15th. */
-	for (i = 3; i < 14 && p != NULL; i++)
+	/* After the command's ")": state is field 3, utime 14, stime 15;
+	 * twelve spaces on, p is just before utime. */
+	for (i = 0; i < 12 && p != NULL; i++)
 		p = strchr(p + 1, ' ');
 	if (p == NULL || sscanf(p + 1, "%lu %lu", &ut, &st) != 2)
 		return 0;

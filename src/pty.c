@@ -6,6 +6,7 @@
  */
 
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -34,6 +35,18 @@ pty_default_shell(void)
 	return _PATH_BSHELL;
 }
 
+/* The open-files limit programs get: the one tandemd started with, not
+ * the one it raised for its many connections (pty_keep_files_limit). */
+static struct rlimit	 child_nofile;
+static int		 child_nofile_set;
+
+void
+pty_keep_files_limit(const struct rlimit *rl)
+{
+	child_nofile = *rl;
+	child_nofile_set = 1;
+}
+
 static void
 child_reset_signals(void)
 {
@@ -53,6 +66,8 @@ child_exec(const struct pty_spec *spec)
 	const char	*base;
 
 	child_reset_signals();
+	if (child_nofile_set)
+		(void)setrlimit(RLIMIT_NOFILE, &child_nofile);
 	closefrom(STDERR_FILENO + 1);
 	if (spec->cwd != NULL && chdir(spec->cwd) != 0 && chdir("/") != 0)
 		_exit(127);

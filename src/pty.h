@@ -17,7 +17,10 @@ struct pty_spec {
 	char *const	*env;		/* NULL-terminated "NAME=value" */
 };
 
+struct rlimit;
+
 int	 pty_spawn(const struct pty_spec *, int *, pid_t *, char *, size_t);
+void	 pty_keep_files_limit(const struct rlimit *);
 int	 pty_set_size(int, int, int);
 const char *pty_default_shell(void);
 

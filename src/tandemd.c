@@ -4,6 +4,9 @@
  * wins.  Without a command the daemon runs in the foreground until
  * SIGTERM; "user ..." manages the user table offline and exits.
  */
+#include <sys/resource.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "pty.h"
 #include "server.h"
 #include "user_cli.h"
 
@@ -107,6 +111,27 @@ parse_args(int argc, char **argv, struct config *cfg)
 	return apply_flags(cfg, flags, nflags);
 }
 
+/*
+ * Every viewer is a socket: a crowd needs more than the usual 1024
+ * descriptors, so tandemd takes what the hard limit allows; the
+ * programs in sessions keep the limit tandemd was given.
+ */
+static void
+files_limit_raise(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	pty_keep_files_limit(&rl);
+	if (rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("cannot raise the open files limit: %s",
+		    strerror(errno));
+}
+
 static int
 run_daemon(const struct config *cfg)
 {
@@ -120,6 +145,7 @@ run_daemon(const struct config *cfg)
 		    cfg->log_file);
 		return 1;
 	}
+	files_limit_raise();
 	if (geteuid() == 0)
 		log_warn("running as root: every session's shell runs as "
 		    "root; see tandemd(8) on running as a dedicated user");

@@ -35,6 +35,26 @@ def test_login_output_and_exit_status():
     assert d.stop() == 0
 
 
+def test_files_limit():
+    """tandemd takes the hard open-files limit for its connections; the
+    programs in sessions keep the soft limit it was started with."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = min(soft, 512)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
+    try:
+        d = Daemon().start()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    with open(f"/proc/{d.proc.pid}/limits") as f:
+        line = [x for x in f if x.startswith("Max open files")][0]
+    assert line.split()[3] == str(hard), (line, hard)
+    key = Key(d.work, "alice")
+    r = d.ssh("alice", key, tty=True, input="ulimit -n; exit\n")
+    assert re.search(rf"(?m)^(?:[#$] )?{low}\r?$", r.stdout), (low, r.stdout)
+    assert d.stop() == 0
+
+
 def test_term_and_environment():
     d = Daemon().start()
     key = Key(d.work, "alice")
