@@ -1361,12 +1361,16 @@ on_conn_io(uv_poll_t *h, int status, int events)
 {
 	struct conn	*c = h->data;
 	struct session	*s = conn_watched(c);
-	uint64_t	 t0 = uv_hrtime();
+	uint64_t	 t0;
 
+	if (s == NULL) {
+		conn_io(c, status, events);
+		return;
+	}
+	t0 = uv_hrtime();
 	conn_io(c, status, events);
 	/* c may be gone; the session lives until the loop turns. */
-	if (s != NULL)
-		session_fanout_cost(s, uv_hrtime() - t0);
+	session_fanout_cost(s, uv_hrtime() - t0);
 }
 
 static void
